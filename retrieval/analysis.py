@@ -1,0 +1,76 @@
+"""Text analysis: sentence segmentation and the term analyzer shared by indexing and questions."""
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import pysbd
+import Stemmer
+
+# The Snowball project's English stop word list (snowballstem.org/algorithms/english/stop.txt),
+# with the contractions split the way the tokenizer below splits them.
+STOP_WORDS = frozenset("""
+i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she
+her hers herself it its itself they them their theirs themselves what which who whom this that
+these those am is are was were be been being have has had having do does did doing would should
+could ought a an the and but if or because as until while of at by for with about against
+between into through during before after above below to from up down in out on off over under
+again further then once here there when where why how all any both each few more most other
+some such no nor not only own same so than too very s t d ll m re ve can will just don didn
+doesn isn aren wasn weren hasn haven hadn won wouldn shouldn couldn mustn shan let
+""".split())
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_WHITESPACE = re.compile(r"\s+")
+_TERMINAL = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
+_HAS_WORD = re.compile(r"\w")
+
+_stemmer = Stemmer.Stemmer("english")
+_segmenter = pysbd.Segmenter(language="en", clean=False)
+
+
+def collapse_whitespace(text: str) -> str:
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def fold(text: str) -> str:
+    """Unicode-aware folding: compatibility forms, case and accents all compare equal."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return _stemmer.stemWord(word)
+
+
+def analyze(text: str) -> list[str]:
+    """Index terms: folded words, stop words and lone letters removed, Snowball-stemmed."""
+    words = _WORD.findall(fold(text))
+    return [_stem(w) for w in words if w not in STOP_WORDS and not (len(w) == 1 and w.isalpha())]
+
+
+def ends_sentence(text: str) -> bool:
+    return bool(_TERMINAL.search(text))
+
+
+def sentence_spans(paragraph: str) -> list[tuple[int, int]]:
+    """Where each sentence of a paragraph starts and ends, in order.
+
+    Line breaks inside a paragraph are read as spaces, so hard-wrapped text stays whole; a
+    fragment with no word in it (a closing quote the segmenter cut off) rejoins its sentence.
+    Quotes are cut from the paragraph by these spans, so they cannot differ from their source.
+    """
+    flat = paragraph.replace("\n", " ")
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for piece in _segmenter.segment(flat):
+        start = flat.find(piece, cursor)
+        if start < 0 or not piece.strip():
+            continue
+        cursor = start + len(piece)
+        if spans and not _HAS_WORD.search(piece):
+            spans[-1] = (spans[-1][0], cursor)
+        else:
+            spans.append((start, cursor))
+    return spans

@@ -1,0 +1,43 @@
+"""Page furniture: what a scraped page carries besides its story, never worth quoting.
+
+General rules of web pages rather than strings of any one page: prose ends its sentences while
+captions, credits, labels and headline lists do not; a "popular posts" block closes the story;
+player and cookie notices speak of the browser, not of the news.
+"""
+
+import re
+
+from retrieval.analysis import ends_sentence
+
+# A heading that opens the list of links a page hangs under its story: nothing after it is story.
+_END_OF_STORY = re.compile(
+    r"^(?:(?:most |more )?(?:popular|related|recent|recommended|trending|latest|top|more|other)"
+    r"(?: \w+){0,2} (?:posts?|stories|articles|news|reads|videos|links)|you may (?:also )?like"
+    r"|read (?:more|next|also)|see also|share this(?: \w+)?|advertisement)\b",
+    re.IGNORECASE,
+)
+
+# Sentences that address the reader's browser or clicks rather than tell the story.
+_NOTICE = re.compile(
+    r"\b(?:javascript|cookies?|browser|playback|media player|click here|tap here|subscribe"
+    r"|sign up for|newsletter|all rights reserved|copyright ©)\b|\bclick\b.*\b(?:watch|read|see|here)\b",
+    re.IGNORECASE,
+)
+
+# Prose without a full stop still counts when it runs this long (scrapes cut sentences short).
+_MIN_UNPUNCTUATED_WORDS = 30
+
+
+def ends_story(paragraph: str) -> bool:
+    """A short heading such as "Popular posts from this blog": what follows is not the story."""
+    return len(paragraph.split()) <= 8 and bool(_END_OF_STORY.match(paragraph.strip()))
+
+
+def is_prose(sentences: list[str]) -> bool:
+    """Captions, credits, labels and headlines neither end a sentence nor run long."""
+    words = sum(len(sentence.split()) for sentence in sentences)
+    return any(ends_sentence(sentence) for sentence in sentences) or words >= _MIN_UNPUNCTUATED_WORDS
+
+
+def is_notice(sentence: str) -> bool:
+    return bool(_NOTICE.search(sentence))
