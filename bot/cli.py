@@ -1,0 +1,84 @@
+"""The command line: `storybot ask`, `storybot console`."""
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from bot.console import run_console
+from bot.render_text import render_answer
+from bot.story import Story, open_story
+from config import SettingsError, load_settings
+from retrieval.answer import Answer, answer
+from retrieval.corpus import CorpusError
+
+PROG = "storybot"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad command line in one line rather than usage and all."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Answers questions about a news story with its own sentences.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    corpus_help = "a corpus file or directory (default: STORYBOT_CORPUS, else the bundled story)"
+
+    ask = commands.add_parser("ask", help="answer a question, or one per line of standard input")
+    ask.add_argument("question", nargs="?", help="the question; without it, questions are read from standard input")
+    ask.add_argument("--corpus", type=Path, help=corpus_help)
+    ask.add_argument("--json", action="store_true", help="print each answer as one line of JSON")
+    ask.set_defaults(handler=_ask)
+
+    console = commands.add_parser("console", help="chat with the bot in the terminal")
+    console.add_argument("--corpus", type=Path, help=corpus_help)
+    console.set_defaults(handler=lambda story, args: run_console(story))
+    return parser
+
+
+def as_json(result: Answer, story: Story) -> str:
+    return json.dumps(
+        {
+            "question": result.question,
+            "answered": result.answered,
+            "quotes": [
+                {"text": q.text, "doc_id": q.doc_id, "title": q.title, "paragraph": q.paragraph, "score": q.score}
+                for q in result.quotes
+            ],
+            "reply": render_answer(result, story),
+        },
+        ensure_ascii=False,
+    )
+
+
+def _ask(story: Story, args: argparse.Namespace) -> int:
+    questions = [args.question] if args.question is not None else (line for line in sys.stdin if line.strip())
+    for n, question in enumerate(questions):
+        result = answer(story.index, question)
+        if args.json:
+            print(as_json(result, story), flush=True)
+        else:
+            print(("\n" if n else "") + render_answer(result, story), flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(corpus=args.corpus)
+        logging.basicConfig(level=settings.log_level, format=f"{PROG}: %(levelname)s: %(message)s")
+        story = open_story(settings.corpus)
+        return args.handler(story, args)
+    except (SettingsError, CorpusError) as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        sys.stderr.close()  # the reader went away (`| head`); nothing left to say
+        return 0

@@ -1,0 +1,36 @@
+"""Which story the bot serves: the configured corpus, else the one that ships with StoryBot."""
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from retrieval.corpus import Corpus, load_corpus
+from retrieval.index import Index
+
+BUNDLED_STORY = Path(__file__).parent / "story"
+# Questions the bundled story really answers, offered to people who do not know what to ask.
+BUNDLED_EXAMPLES = (
+    "Why might Russia need North Korean artillery?",
+    "How does Kim Jong Un travel to Russia?",
+    "What did Dmitry Peskov say about the talks?",
+)
+
+log = logging.getLogger("storybot")
+
+
+@dataclass(frozen=True)
+class Story:
+    index: Index
+    examples: tuple[str, ...]
+
+    @property
+    def corpus(self) -> Corpus:
+        return self.index.corpus
+
+
+def open_story(corpus: Path | None) -> Story:
+    """The story's index, each skipped file logged as a warning; raises CorpusError when none is usable."""
+    loaded = load_corpus(corpus or BUNDLED_STORY)
+    for warning in loaded.warnings:
+        log.warning(warning)
+    return Story(Index(loaded), BUNDLED_EXAMPLES if corpus is None else ())
