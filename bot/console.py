@@ -1,5 +1,6 @@
 """A private chat with the bot in the terminal: same answers and commands, plain text instead of HTML."""
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -36,10 +37,8 @@ def _lines(stdin: TextIO, interactive: bool):
         return
     import readline
 
-    try:
+    with contextlib.suppress(OSError):
         readline.read_history_file(HISTORY)
-    except OSError:
-        pass
     try:
         while True:
             try:
@@ -48,10 +47,8 @@ def _lines(stdin: TextIO, interactive: bool):
                 print()
                 return
     finally:
-        try:
+        with contextlib.suppress(OSError):
             readline.write_history_file(HISTORY)
-        except OSError:
-            pass
 
 
 def run_console(story: Story, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:

@@ -11,8 +11,8 @@ BUNDLED_STORY = Path(__file__).parent / "story"
 # Questions the bundled story really answers, offered to people who do not know what to ask.
 BUNDLED_EXAMPLES = (
     "Why might Russia need North Korean artillery?",
-    "How does Kim Jong Un travel to Russia?",
-    "What did Dmitry Peskov say about the talks?",
+    "Why is Kim's train so slow?",
+    "Who is Sergei Shoigu?",
 )
 
 log = logging.getLogger("storybot")

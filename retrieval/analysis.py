@@ -9,7 +9,8 @@ import Stemmer
 
 # The Snowball project's English stop word list (snowballstem.org/algorithms/english/stop.txt),
 # with the contractions split the way the tokenizer below splits them.
-STOP_WORDS = frozenset("""
+STOP_WORDS = frozenset(
+    """
 i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she
 her hers herself it its itself they them their theirs themselves what which who whom this that
 these those am is are was were be been being have has had having do does did doing would should
@@ -18,12 +19,14 @@ between into through during before after above below to from up down in out on o
 again further then once here there when where why how all any both each few more most other
 some such no nor not only own same so than too very s t d ll m re ve can will just don didn
 doesn isn aren wasn weren hasn haven hadn won wouldn shouldn couldn mustn shan let
-""".split())
+""".split()
+)
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _WHITESPACE = re.compile(r"\s+")
 _TERMINAL = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
 _HAS_WORD = re.compile(r"\w")
+_LEADING_CLOSER = re.compile(r"\s*([”’\"')\]]+)(?=\s|$)\s*")
 
 _stemmer = Stemmer.Stemmer("english")
 _segmenter = pysbd.Segmenter(language="en", clean=False)
@@ -57,9 +60,10 @@ def ends_sentence(text: str) -> bool:
 def sentence_spans(paragraph: str) -> list[tuple[int, int]]:
     """Where each sentence of a paragraph starts and ends, in order.
 
-    Line breaks inside a paragraph are read as spaces, so hard-wrapped text stays whole; a
-    fragment with no word in it (a closing quote the segmenter cut off) rejoins its sentence.
-    Quotes are cut from the paragraph by these spans, so they cannot differ from their source.
+    Line breaks inside a paragraph are read as spaces, so hard-wrapped text stays whole. The
+    segmenter sometimes opens a sentence with the closing quote of the one before, or leaves a
+    fragment with no word in it; both go back to the sentence they close. Quotes are cut from the
+    paragraph by these spans, so they cannot differ from their source.
     """
     flat = paragraph.replace("\n", " ")
     spans: list[tuple[int, int]] = []
@@ -68,9 +72,14 @@ def sentence_spans(paragraph: str) -> list[tuple[int, int]]:
         start = flat.find(piece, cursor)
         if start < 0 or not piece.strip():
             continue
-        cursor = start + len(piece)
-        if spans and not _HAS_WORD.search(piece):
-            spans[-1] = (spans[-1][0], cursor)
-        else:
-            spans.append((start, cursor))
+        end = cursor = start + len(piece)
+        if spans:
+            closer = _LEADING_CLOSER.match(flat, start)
+            if closer:
+                spans[-1] = (spans[-1][0], closer.end(1))
+                start = closer.end()
+            if not _HAS_WORD.search(flat, start, end):
+                spans[-1] = (spans[-1][0], end)
+                continue
+        spans.append((start, end))
     return spans

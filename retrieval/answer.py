@@ -5,6 +5,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from enum import Enum
 
+import numpy as np
+
 from retrieval.analysis import analyze
 from retrieval.index import Index, Passage
 
@@ -42,11 +44,16 @@ ANSWER_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     ),
     (
         re.compile(r"\b(?:when|what (?:year|month|day|date|time))\b", re.IGNORECASE),
-        re.compile(rf"\b(?:{_MONTHS}|{_DAYS}|\d{{3,4}}s?|yesterday|today|tomorrow|ago|early|late|century)\b", re.IGNORECASE),
+        re.compile(
+            rf"\b(?:{_MONTHS}|{_DAYS}|\d{{3,4}}s?|yesterday|today|tomorrow|ago|early|late|century)\b", re.IGNORECASE
+        ),
     ),
     (
         re.compile(r"\bhow (?:many|much|fast|far|long|old|big|large|heavy|often|slow)\b", re.IGNORECASE),
-        re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|hundreds?|thousands?|millions?)\b", re.IGNORECASE),
+        re.compile(
+            r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|hundreds?|thousands?|millions?)\b",
+            re.IGNORECASE,
+        ),
     ),
 )
 # The bonus for giving the kind of answer asked for, as a share of the question's mean idf.
@@ -128,11 +135,11 @@ def _candidates(index: Index, question: str, terms: list[str]) -> list[_Candidat
     total_idf = sum(idf.values())
     kind_bonus = ANSWER_KIND_BONUS * total_idf / len(terms)
     cues = [cue for asks, cue in ANSWER_KINDS if asks.search(question)]
-    best_passages = sorted(range(len(passage_scores)), key=lambda i: -passage_scores[i])[:CANDIDATE_PASSAGES]
+    # Passages sharing no term score exactly 0; Okapi idf can make a matching one score below that.
+    matching = np.flatnonzero(passage_scores)
+    best_passages = matching[np.argsort(-passage_scores[matching], kind="stable")][:CANDIDATE_PASSAGES]
     candidates = []
     for i in best_passages:
-        if passage_scores[i] <= 0:
-            break
         passage = index.passages[i]
         coverage = sum(idf[t] for t in set(passage.terms).intersection(terms)) / total_idf
         for position, sentence in enumerate(passage.sentences):

@@ -1,5 +1,6 @@
 """Reading a corpus: files of text, Markdown or HTML become documents of numbered paragraphs."""
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ def _read_markdown(text: str) -> tuple[str, list[str]]:
 
     tokens = MarkdownIt("commonmark").enable("table").parse(text)
     blocks: list[tuple[str, str]] = []  # (tag of the enclosing block, its plain text)
-    for opening, inline in zip(tokens, tokens[1:]):
+    for opening, inline in itertools.pairwise(tokens):
         if inline.type == "inline":
             blocks.append((opening.tag, _plain_inline(inline.children or [])))
         elif inline.type in ("fence", "code_block"):

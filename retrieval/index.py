@@ -46,7 +46,7 @@ def _passages(document: Document) -> list[Passage]:
         texts = [paragraph[start:end] for start, end in spans]
         if not is_prose(texts):
             continue
-        kept = [(span, analyze(text)) for span, text in zip(spans, texts) if not is_notice(text)]
+        kept = [(span, analyze(text)) for span, text in zip(spans, texts, strict=True) if not is_notice(text)]
         terms = tuple(term for _, sentence_terms in kept for term in sentence_terms)
         if terms:
             sentences = tuple(Sentence(start, end, frozenset(t)) for (start, end), t in kept)

@@ -1,0 +1,85 @@
+import re
+
+import pytest
+
+from retrieval.analysis import collapse_whitespace
+from retrieval.answer import MAX_QUESTION_CHARS, MAX_QUOTES, Outcome, answer
+
+QUESTIONS = [
+    "Why might Russia need North Korean artillery?",
+    "What train does Kim use?",
+    "When did Kim arrive in Russia?",
+    "What did Dmitry Peskov say?",
+    "Where did Kim and Putin meet in 2019?",
+    "Who is Sergei Shoigu?",
+    "What weapons were on display in July?",
+    "How fast can the train travel?",
+]
+OFF_TOPIC = ["What's the weather in London today?", "Who wrote Hamlet?", "How do I bake sourdough bread?"]
+
+
+def test_the_mission_example_quotes_both_articles(story) -> None:
+    result = answer(story.index, "Why might Russia need North Korean artillery?")
+    assert result.answered and len(result.quotes) <= MAX_QUOTES
+    texts = [q.text for q in result.quotes]
+    assert any("supplies of North Korean artillery" in t for t in texts)
+    assert any("limited stockpiles" in t and "122mm and 152mm" in t for t in texts)
+    assert len({q.doc_id for q in result.quotes}) == 2
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_quotes_are_verbatim_and_cited(story, question: str) -> None:
+    result = answer(story.index, question)
+    assert result.answered
+    assert 1 <= len(result.quotes) <= MAX_QUOTES
+    documents = {d.doc_id: d for d in story.corpus.documents}
+    for quote in result.quotes:
+        document = documents[quote.doc_id]
+        assert quote.title == document.title
+        assert quote.text in collapse_whitespace(document.paragraphs[quote.paragraph - 1])
+        assert "…" not in quote.text and "..." not in quote.text
+    scores = [q.score for q in result.quotes]
+    assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_no_two_quotes_say_the_same_thing(story, question: str) -> None:
+    texts = [q.text for q in answer(story.index, question).quotes]
+    assert len(set(texts)) == len(texts)
+    assert not any(a in b for a in texts for b in texts if a is not b)
+
+
+def test_a_quote_that_leans_on_the_sentence_before_brings_it_along(story) -> None:
+    texts = [q.text for q in answer(story.index, "Why might Russia need North Korean artillery?").quotes]
+    stockpiles = next(t for t in texts if "limited stockpiles" in t)
+    assert stockpiles.startswith("Due to its limited stockpiles") and "However, due to" in stockpiles
+
+
+@pytest.mark.parametrize("question", [*OFF_TOPIC, "asdf qwerty zxcv", "xyzzy?"])
+def test_off_topic_and_gibberish_are_declined(story, question: str) -> None:
+    result = answer(story.index, question)
+    assert result.outcome is Outcome.NOT_IN_STORY and result.quotes == ()
+
+
+@pytest.mark.parametrize("question", ["", "   ", "?!", "what is the"])
+def test_empty_questions_are_declined(story, question: str) -> None:
+    result = answer(story.index, question)
+    assert result.outcome is Outcome.NO_QUESTION and not result.answered
+
+
+def test_a_huge_question_is_declined_not_searched(story) -> None:
+    result = answer(story.index, "train " * 4000)
+    assert result.outcome is Outcome.TOO_LONG and len(result.question) <= MAX_QUESTION_CHARS
+
+
+def test_markup_and_control_characters_are_harmless(story) -> None:
+    result = answer(story.index, "<b>What</b> train\x00 does\x1b[31m Kim &amp; use?\u202e")
+    assert result.answered
+    assert not re.search(r"[\x00-\x1f\u202e]", result.question)
+
+
+def test_the_examples_offered_to_people_are_answered(story) -> None:
+    from bot.story import BUNDLED_EXAMPLES
+
+    for question in BUNDLED_EXAMPLES:
+        assert answer(story.index, question).answered, question
