@@ -121,7 +121,7 @@ def read_document(path: Path, doc_id: str) -> Document:
         raise _Unusable(f"it cannot be read ({error.strerror or error})") from None
     try:
         title, paragraphs = reader(_decode(raw))
-    except _Unusable:
+    except (_Unusable, ImportError):  # a missing library is the installation's fault, not the file's
         raise
     except Exception as error:  # a parser choking on a malformed file must not stop the rest
         raise _Unusable(f"it could not be parsed ({type(error).__name__})") from None
