@@ -44,3 +44,5 @@ def load_settings(**overrides: Any) -> Settings:
         first = error.errors()[0]
         name = "STORYBOT_" + "_".join(str(part) for part in first["loc"]).upper()
         raise SettingsError(f"{name}: {first['msg']}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise SettingsError(f".env: cannot be read ({error})") from None

@@ -143,7 +143,10 @@ def load_corpus(path: Path) -> Corpus:
     """Every usable document under path, with a warning naming each file that was skipped and why."""
     path = Path(path)
     if path.is_dir():
-        files, root = _files(path), path
+        try:
+            files, root = _files(path), path
+        except OSError as error:
+            raise CorpusError(f"corpus cannot be read: {error}") from None
     elif path.is_file():
         files, root = [path], path.parent
     else:

@@ -31,3 +31,10 @@ def test_a_bad_value_names_its_variable(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError, match=f"^{name}: "):
         load_settings()
+
+
+def test_an_unreadable_dot_env_is_a_settings_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_bytes(b"STORYBOT_LOG_LEVEL=\xff\xfe\n")
+    with pytest.raises(SettingsError, match=r"^\.env: cannot be read"):
+        load_settings()
