@@ -1,7 +1,6 @@
 """From a question to an answer: the best sentences of the story, verbatim, with where they stand."""
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -9,6 +8,7 @@ import numpy as np
 
 from retrieval.analysis import analyze
 from retrieval.index import Index, Passage
+from retrieval.question import answer_cues, clean_question
 
 MAX_QUOTES = 3
 MAX_QUESTION_CHARS = 1000
@@ -23,6 +23,8 @@ MIN_RELATIVE_SCORE = 0.5
 CANDIDATE_PASSAGES = 10
 # Two quotes sharing this share of their terms say the same thing.
 SAME_THING = 0.6
+# The bonus for giving the kind of answer asked for, as a share of the question's mean idf.
+ANSWER_KIND_BONUS = 1.0
 
 # A sentence opening with one of these leans on the one before it.
 _LEANS_BACK = re.compile(
@@ -30,36 +32,6 @@ _LEANS_BACK = re.compile(
     r"|but|also|so|thus|then|meanwhile|instead|still|yet|and)\b",
     re.IGNORECASE,
 )
-# What kind of answer a question asks for, and how a sentence that gives one reads.
-_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
-_DAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
-ANSWER_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
-    (
-        re.compile(r"\b(?:why|reasons?|cause[sd]?|purpose)\b", re.IGNORECASE),
-        re.compile(
-            r"\b(?:because|due to|owing to|thanks to|as a result|in order to|so that|so as to|reasons?"
-            r"|caused?|to help|aimed at|making|led to|since)\b",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        re.compile(r"\b(?:when|what (?:year|month|day|date|time))\b", re.IGNORECASE),
-        re.compile(
-            rf"\b(?:{_MONTHS}|{_DAYS}|\d{{3,4}}s?|yesterday|today|tomorrow|ago|early|late|century)\b", re.IGNORECASE
-        ),
-    ),
-    (
-        re.compile(r"\bhow (?:many|much|fast|far|long|old|big|large|heavy|often|slow)\b", re.IGNORECASE),
-        re.compile(
-            r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|hundreds?|thousands?|millions?)\b",
-            re.IGNORECASE,
-        ),
-    ),
-)
-# The bonus for giving the kind of answer asked for, as a share of the question's mean idf.
-ANSWER_KIND_BONUS = 1.0
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 
 
 class Outcome(Enum):
@@ -87,12 +59,6 @@ class Answer:
     @property
     def answered(self) -> bool:
         return self.outcome is Outcome.ANSWERED
-
-
-def clean_question(text: str) -> str:
-    """The question as a person meant it: control and invisible characters gone, one line."""
-    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", text))
-    return " ".join(text.split())
 
 
 @dataclass(frozen=True)
@@ -134,7 +100,7 @@ def _candidates(index: Index, question: str, terms: list[str]) -> list[_Candidat
     idf = {term: index.idf(term) for term in terms}
     total_idf = sum(idf.values())
     kind_bonus = ANSWER_KIND_BONUS * total_idf / len(terms)
-    cues = [cue for asks, cue in ANSWER_KINDS if asks.search(question)]
+    cues = answer_cues(question)
     # Passages sharing no term score exactly 0; Okapi idf can make a matching one score below that.
     matching = np.flatnonzero(passage_scores)
     best_passages = matching[np.argsort(-passage_scores[matching], kind="stable")][:CANDIDATE_PASSAGES]
