@@ -1,20 +1,24 @@
-"""The command line: `storybot ask`, `storybot console`."""
+"""The command line: `storybot ask`, `storybot console`, `storybot run`."""
 
 import argparse
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import NoReturn
 
 from bot.console import run_console
+from bot.logs import configure_logging
 from bot.render_text import render_answer
 from bot.story import Story, open_story
-from config import SettingsError, load_settings
+from config import Settings, SettingsError, load_settings
 from retrieval.answer import Answer, answer
 from retrieval.corpus import CorpusError
 
 PROG = "storybot"
+
+
+class StartError(Exception):
+    """The bot cannot start; the message says why, for the user."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,7 +41,11 @@ def _parser() -> argparse.ArgumentParser:
 
     console = commands.add_parser("console", help="chat with the bot in the terminal")
     console.add_argument("--corpus", type=Path, help=corpus_help)
-    console.set_defaults(handler=lambda story, args: run_console(story))
+    console.set_defaults(handler=lambda story, settings, args: run_console(story))
+
+    run = commands.add_parser("run", help="serve the story on Telegram (STORYBOT_TELEGRAM_TOKEN required)")
+    run.add_argument("--corpus", type=Path, help=corpus_help)
+    run.set_defaults(handler=_run)
     return parser
 
 
@@ -56,7 +64,21 @@ def as_json(result: Answer, story: Story) -> str:
     )
 
 
-def _ask(story: Story, args: argparse.Namespace) -> int:
+def _run(story: Story, settings: Settings, args: argparse.Namespace) -> int:
+    from telegram.error import InvalidToken, TelegramError
+
+    from bot.telegram_bot import run_bot
+
+    try:
+        run_bot(settings, story)
+    except InvalidToken:
+        raise StartError("the Bot API refused the token (STORYBOT_TELEGRAM_TOKEN): check it with @BotFather") from None
+    except TelegramError as error:
+        raise StartError(f"cannot use the Bot API at {settings.telegram_base_url}: {error}") from None
+    return 0
+
+
+def _ask(story: Story, settings: Settings, args: argparse.Namespace) -> int:
     questions = [args.question] if args.question is not None else (line for line in sys.stdin if line.strip())
     for n, question in enumerate(questions):
         result = answer(story.index, question)
@@ -71,10 +93,13 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings(corpus=args.corpus)
-        logging.basicConfig(level=settings.log_level, format=f"{PROG}: %(levelname)s: %(message)s")
+        secrets = [s.get_secret_value() for s in (settings.telegram_token, settings.webhook_secret) if s]
+        configure_logging(settings.log_level, secrets, PROG)
+        if args.command == "run" and settings.telegram_token is None:
+            raise StartError("STORYBOT_TELEGRAM_TOKEN is not set: get a token from @BotFather and export it")
         story = open_story(settings.corpus)
-        return args.handler(story, args)
-    except (SettingsError, CorpusError) as error:
+        return args.handler(story, settings, args)
+    except (SettingsError, CorpusError, StartError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

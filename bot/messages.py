@@ -53,5 +53,21 @@ def declined(answer: Answer, story: Story) -> str:
     )
 
 
+def how_to_ask() -> str:
+    return "Put your question after the command, for example: /ask Why did Kim travel to Russia?"
+
+
+def text_only() -> str:
+    return "I can only read text. Send me your question about the story as a message."
+
+
+def stale_button() -> str:
+    return "Sorry, that button is out of date: ask your question again for a fresh answer."
+
+
+def not_allowed() -> str:
+    return "Sorry, this bot is private and not open to this chat."
+
+
 def unknown_command(name: str) -> str:
     return f"I don't know the command /{name}. Send /help to see what I can do."

@@ -1,10 +1,11 @@
 """One settings class: every name is STORYBOT_<FIELD>, from the environment or ./.env."""
 
+import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import HttpUrl, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, HttpUrl, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -23,7 +24,28 @@ class Settings(BaseSettings):
     corpus: Path | None = None  # None: the story bundled with StoryBot
     webhook_url: HttpUrl | None = None
     webhook_secret: SecretStr | None = None
+    webhook_listen: str = "0.0.0.0"  # where the webhook server binds; the public URL may front a proxy
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    allowed_chats: Annotated[frozenset[int] | None, NoDecode] = None  # None: everyone
     log_level: LogLevel = "INFO"
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret_alphabet(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("Telegram accepts 1 to 256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("allowed_chats", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        """STORYBOT_ALLOWED_CHATS=123,-100456 as people write it, not as a JSON list."""
+        if not isinstance(value, str):
+            return value
+        try:
+            return frozenset(int(part) for part in value.replace(",", " ").split()) or None
+        except ValueError:
+            raise ValueError("chat ids are whole numbers separated by commas, such as 123,-100456") from None
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -1,0 +1,310 @@
+"""The Telegram channel: python-telegram-bot handlers that put the answering core in chats."""
+
+import asyncio
+import functools
+import hashlib
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Message,
+    MessageEntity,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ExtBot,
+    InlineQueryHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import messages
+from bot.commands import COMMANDS
+from bot.render_html import MESSAGE_LIMIT, render_answer, render_paragraph, render_text
+from bot.render_text import render_answer as render_plain
+from bot.story import Story
+from config import Settings
+from retrieval.answer import Answer, answer
+
+log = logging.getLogger("storybot.telegram")
+
+PARAGRAPH_BUTTON = "para"  # callback data: para:<document key>:<paragraph number>
+SEND_ATTEMPTS = 3
+
+
+def document_key(doc_id: str) -> str:
+    """A short, stable stand-in for a document id: callback data holds at most 64 bytes."""
+    return hashlib.sha256(doc_id.encode()).hexdigest()[:12]
+
+
+class StoryBot(ExtBot):
+    """python-telegram-bot's bot, made to start polling on Bot API servers that lack deleteWebhook."""
+
+    async def delete_webhook(self, *args: Any, **kwargs: Any) -> bool:
+        try:
+            return await super().delete_webhook(*args, **kwargs)
+        except (NetworkError, RetryAfter):
+            raise  # PTB's bootstrap retries these
+        except TelegramError as error:
+            log.warning("deleteWebhook failed (%s); polling anyway", error)
+            return False
+
+
+async def best_effort(call: Awaitable[Any], what: str) -> None:
+    """A courtesy call (typing indicator, command menu) whose failure must not cost an answer."""
+    try:
+        await call
+    except TelegramError as error:
+        log.info("%s failed: %s", what, error)
+
+
+async def send_reliably(send: Callable[[], Awaitable[Message]], what: str) -> Message | None:
+    """Send, retrying timeouts and dropped connections briefly; flood waits are the rate limiter's."""
+    for attempt in range(1, SEND_ATTEMPTS + 1):
+        try:
+            return await send()
+        except BadRequest:
+            raise  # the server read the request and refused it: sending it again changes nothing
+        except (TimedOut, NetworkError) as error:
+            if attempt == SEND_ATTEMPTS:
+                log.error("%s failed after %d attempts: %s", what, attempt, error)
+                return None
+            await asyncio.sleep(0.5 * 2**attempt)
+    return None
+
+
+class Handlers:
+    """Every update handler, bound to the story they answer from."""
+
+    def __init__(self, story: Story, allowed_chats: frozenset[int] | None) -> None:
+        self.story = story
+        self.allowed_chats = allowed_chats
+        self.refused: set[int] = set()
+        self.documents = {document_key(d.doc_id): d for d in story.corpus.documents}
+
+    # -- access -------------------------------------------------------------------------------
+
+    async def guard(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Stop updates from chats that may not use the bot; tell each such chat once."""
+        if self.allowed_chats is None:
+            return
+        chat_id = update.effective_chat.id if update.effective_chat else None
+        user_id = update.effective_user.id if update.effective_user else None
+        if chat_id in self.allowed_chats or (chat_id is None and user_id in self.allowed_chats):
+            return
+        who = chat_id if chat_id is not None else user_id
+        if update.effective_message and who not in self.refused:
+            self.refused.add(who)
+            await self._send(update.effective_message, render_text(messages.not_allowed()), what="refusal")
+        elif update.callback_query:
+            await best_effort(update.callback_query.answer(messages.not_allowed()), "answerCallbackQuery")
+        raise ApplicationHandlerStop
+
+    # -- commands -----------------------------------------------------------------------------
+
+    async def command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        name = update.effective_message.text.split()[0][1:].split("@")[0].lower()
+        await self._send(update.effective_message, render_text(COMMANDS[name](self.story)), what=f"/{name}")
+
+    async def ask_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        question = " ".join(context.args or [])
+        if not question.strip():
+            await self._send(update.effective_message, render_text(messages.how_to_ask()), what="/ask")
+            return
+        await self._answer(update.effective_message, question, context)
+
+    async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        name = update.effective_message.text.split()[0][1:].split("@")[0]
+        await self._send(update.effective_message, render_text(messages.unknown_command(name)), what="reply")
+
+    # -- questions ----------------------------------------------------------------------------
+
+    async def private_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._answer(update.effective_message, update.effective_message.text, context)
+
+    async def private_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._send(update.effective_message, render_text(messages.text_only()), what="hint")
+
+    async def group_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """In groups, answer only a mention of the bot or a reply to one of its messages."""
+        message = update.effective_message
+        mention = f"@{context.bot.username}".lower()
+        mentioned = any(
+            entity.type == MessageEntity.MENTION and text.lower() == mention
+            for entity, text in message.parse_entities([MessageEntity.MENTION]).items()
+        )
+        replied = message.reply_to_message is not None and message.reply_to_message.from_user is not None
+        replied = replied and message.reply_to_message.from_user.id == context.bot.id
+        if not (mentioned or replied):
+            return
+        question = re.sub(re.escape(mention), " ", message.text, flags=re.IGNORECASE).strip()
+        if not question:
+            await self._send(message, render_text(messages.how_to_ask()), what="hint")
+            return
+        await self._answer(message, question, context)
+
+    async def paragraph_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        _, key, number = [*(query.data or "").split(":"), "", "", ""][:3]
+        document = self.documents.get(key)
+        if document is None or not number.isdigit() or not 1 <= int(number) <= len(document.paragraphs):
+            await best_effort(query.answer(messages.stale_button(), show_alert=True), "answerCallbackQuery")
+            return
+        await best_effort(query.answer(), "answerCallbackQuery")
+        paragraph = int(number)
+        pages = render_paragraph(document.title, paragraph, document.paragraphs[paragraph - 1])
+        if query.message is not None and query.message.chat is not None:
+            chat_id = query.message.chat.id
+            for page in pages:
+                await send_reliably(
+                    lambda page=page: context.bot.send_message(chat_id, page, parse_mode=ParseMode.HTML),
+                    what="paragraph",
+                )
+
+    async def inline_query(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.inline_query
+        if not query.query.strip():
+            await best_effort(query.answer([], cache_time=60), "answerInlineQuery")
+            return
+        result = answer(self.story.index, query.query)
+        pages = render_answer(result, self.story)
+        description = result.quotes[0].text if result.answered else messages.declined(result, self.story)
+        article = InlineQueryResultArticle(
+            id=hashlib.sha256(query.query.encode()).hexdigest()[:32],
+            title=result.question[:200] or "StoryBot",
+            description=description[:200],
+            input_message_content=InputTextMessageContent(pages[0], parse_mode=ParseMode.HTML),
+        )
+        await best_effort(query.answer([article], cache_time=60), "answerInlineQuery")
+
+    # -- sending ------------------------------------------------------------------------------
+
+    async def _answer(self, message: Message, question: str, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await best_effort(message.chat.send_action(ChatAction.TYPING), "sendChatAction")
+        result = answer(self.story.index, question)
+        markup = self._paragraph_buttons(result)
+        await self._send(message, render_answer(result, self.story), markup=markup, plain=result, what="answer")
+
+    def _paragraph_buttons(self, result: Answer) -> InlineKeyboardMarkup | None:
+        if not result.answered:
+            return None
+        buttons = [
+            InlineKeyboardButton(
+                f"[{n}] whole paragraph", callback_data=f"{PARAGRAPH_BUTTON}:{document_key(q.doc_id)}:{q.paragraph}"
+            )
+            for n, q in enumerate(result.quotes, 1)
+        ]
+        return InlineKeyboardMarkup([[button] for button in buttons])
+
+    async def _send(
+        self,
+        message: Message,
+        pages: list[str],
+        *,
+        what: str,
+        markup: InlineKeyboardMarkup | None = None,
+        plain: Answer | None = None,
+    ) -> None:
+        """Pages as replies (in groups, to the asking message), the buttons under the last.
+
+        Should a server refuse the HTML, an answer goes out once more as plain text.
+        """
+        in_group = message.chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+        reply_to = ReplyParameters(message.message_id, allow_sending_without_reply=True) if in_group else None
+        send = functools.partial(message.chat.send_message, reply_parameters=reply_to)
+        try:
+            for number, page in enumerate(pages, 1):
+                keyboard = markup if number == len(pages) else None
+                await send_reliably(
+                    functools.partial(send, page, parse_mode=ParseMode.HTML, reply_markup=keyboard), what=what
+                )
+        except BadRequest as error:
+            if plain is None:
+                raise
+            log.warning("the server refused an HTML %s (%s); sending it as plain text", what, error)
+            await send_reliably(functools.partial(send, render_plain(plain, self.story)[:MESSAGE_LIMIT]), what=what)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log and carry on: one failed update must not stop the bot serving the next."""
+    log.error("update %s failed: %s", getattr(update, "update_id", "?"), context.error, exc_info=context.error)
+
+
+async def register_commands(application: Application) -> None:
+    commands = [
+        BotCommand("ask", "ask a question about the story"),
+        BotCommand("sources", "the articles I quote from"),
+        BotCommand("help", "how to ask"),
+        BotCommand("start", "what I am for"),
+    ]
+    await best_effort(application.bot.set_my_commands(commands), "setMyCommands")
+
+
+def build_application(settings: Settings, story: Story) -> Application:
+    """The PTB Application with every handler; the caller decides between polling and a webhook."""
+    assert settings.telegram_token is not None
+    bot = StoryBot(
+        token=settings.telegram_token.get_secret_value(),
+        base_url=settings.telegram_base_url,
+        rate_limiter=AIORateLimiter(max_retries=3),
+    )
+    application = ApplicationBuilder().bot(bot).post_init(register_commands).build()
+    handlers = Handlers(story, settings.allowed_chats)
+    application.add_handler(TypeHandler(Update, handlers.guard), group=-1)
+    application.add_handler(CommandHandler(list(COMMANDS), handlers.command))
+    application.add_handler(CommandHandler("ask", handlers.ask_command))
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE  # edits are not new questions
+    application.add_handler(MessageHandler(private & filters.COMMAND, handlers.unknown_command))
+    application.add_handler(MessageHandler(private & filters.TEXT, handlers.private_text))
+    application.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.private_other))
+    application.add_handler(
+        MessageHandler(
+            filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, handlers.group_text
+        )
+    )
+    application.add_handler(CallbackQueryHandler(handlers.paragraph_button))
+    application.add_handler(InlineQueryHandler(handlers.inline_query))
+    application.add_error_handler(on_error)
+    return application
+
+
+def run_bot(settings: Settings, story: Story) -> None:
+    """Serve Telegram until stopped: long polling, or PTB's webhook server when a webhook URL is set."""
+    application = build_application(settings, story)
+    corpus = story.corpus
+    log.info("serving %d documents, %d passages", len(corpus.documents), len(story.index.passages))
+    if settings.webhook_url is None:
+        log.info("long polling %s", settings.telegram_base_url)
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        return
+    url = str(settings.webhook_url)
+    path = urlsplit(url).path.lstrip("/")
+    log.info("webhook server on %s:%d/%s for %s", settings.webhook_listen, settings.webhook_port, path, url)
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    application.run_webhook(
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+        url_path=path,
+        webhook_url=url,
+        secret_token=secret,
+        allowed_updates=Update.ALL_TYPES,
+    )
