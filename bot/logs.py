@@ -32,5 +32,7 @@ def configure_logging(level: str, secrets: list[str], prog: str = "storybot") ->
     formatter = RedactingFormatter(f"{prog}: %(levelname)s: %(message)s", secrets, tracebacks=level == "DEBUG")
     handler.setFormatter(formatter)
     logging.basicConfig(level=level, handlers=[handler], force=True)
-    # httpx reports every request at INFO; the Bot API is polled constantly, so that is noise.
-    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
+    # httpx reports every request at INFO; the Bot API is polled constantly, so that is noise
+    # unless one is debugging (and then the formatter still blots out the token in each URL).
+    if level != "DEBUG":
+        logging.getLogger("httpx").setLevel(logging.WARNING)

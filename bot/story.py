@@ -22,6 +22,7 @@ log = logging.getLogger("storybot")
 class Story:
     index: Index
     examples: tuple[str, ...]
+    source: Path
 
     @property
     def corpus(self) -> Corpus:
@@ -30,7 +31,8 @@ class Story:
 
 def open_story(corpus: Path | None) -> Story:
     """The story's index, each skipped file logged as a warning; raises CorpusError when none is usable."""
-    loaded = load_corpus(corpus or BUNDLED_STORY)
+    source = corpus or BUNDLED_STORY
+    loaded = load_corpus(source)
     for warning in loaded.warnings:
         log.warning(warning)
-    return Story(Index(loaded), BUNDLED_EXAMPLES if corpus is None else ())
+    return Story(Index(loaded), BUNDLED_EXAMPLES if corpus is None else (), source)

@@ -38,7 +38,7 @@ from telegram.ext import (
 )
 
 from bot import messages
-from bot.commands import COMMANDS
+from bot.commands import COMMANDS, parse_command
 from bot.render_html import MESSAGE_LIMIT, render_answer, render_paragraph, render_text
 from bot.render_text import render_answer as render_plain
 from bot.story import Story
@@ -57,16 +57,27 @@ def document_key(doc_id: str) -> str:
 
 
 class StoryBot(ExtBot):
-    """python-telegram-bot's bot, made to start polling on Bot API servers that lack deleteWebhook."""
+    """python-telegram-bot's bot, made to start on Bot API servers that lack the webhook methods.
+
+    PTB calls deleteWebhook before polling and setWebhook before serving a webhook, and gives up
+    on any error. A server (or emulator) that does not know the method should not keep the bot
+    from serving, so such refusals are logged and passed over; network trouble is still retried.
+    """
+
+    async def _tolerated(self, call: Awaitable[bool], what: str) -> bool:
+        try:
+            return await call
+        except (NetworkError, RetryAfter):
+            raise  # PTB retries these; BadRequest (a NetworkError) is a bad URL or secret and must stop the start
+        except TelegramError as error:
+            log.warning("%s failed (%s); going on without it", what, error)
+            return False
 
     async def delete_webhook(self, *args: Any, **kwargs: Any) -> bool:
-        try:
-            return await super().delete_webhook(*args, **kwargs)
-        except (NetworkError, RetryAfter):
-            raise  # PTB's bootstrap retries these
-        except TelegramError as error:
-            log.warning("deleteWebhook failed (%s); polling anyway", error)
-            return False
+        return await self._tolerated(super().delete_webhook(*args, **kwargs), "deleteWebhook")
+
+    async def set_webhook(self, *args: Any, **kwargs: Any) -> bool:
+        return await self._tolerated(super().set_webhook(*args, **kwargs), "setWebhook")
 
 
 async def best_effort(call: Awaitable[Any], what: str) -> None:
@@ -117,12 +128,14 @@ class Handlers:
             await self._send(update.effective_message, render_text(messages.not_allowed()), what="refusal")
         elif update.callback_query:
             await best_effort(update.callback_query.answer(messages.not_allowed()), "answerCallbackQuery")
+        elif update.inline_query:
+            await best_effort(update.inline_query.answer([], cache_time=0, is_personal=True), "answerInlineQuery")
         raise ApplicationHandlerStop
 
     # -- commands -----------------------------------------------------------------------------
 
     async def command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        name = update.effective_message.text.split()[0][1:].split("@")[0].lower()
+        name, _ = parse_command(update.effective_message.text)
         await self._send(update.effective_message, render_text(COMMANDS[name](self.story)), what=f"/{name}")
 
     async def ask_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -130,16 +143,16 @@ class Handlers:
         if not question.strip():
             await self._send(update.effective_message, render_text(messages.how_to_ask()), what="/ask")
             return
-        await self._answer(update.effective_message, question, context)
+        await self._answer(update.effective_message, question)
 
     async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        name = update.effective_message.text.split()[0][1:].split("@")[0]
+        name, _ = parse_command(update.effective_message.text)
         await self._send(update.effective_message, render_text(messages.unknown_command(name)), what="reply")
 
     # -- questions ----------------------------------------------------------------------------
 
     async def private_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._answer(update.effective_message, update.effective_message.text, context)
+        await self._answer(update.effective_message, update.effective_message.text)
 
     async def private_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._send(update.effective_message, render_text(messages.text_only()), what="hint")
@@ -160,7 +173,7 @@ class Handlers:
         if not question:
             await self._send(message, render_text(messages.how_to_ask()), what="hint")
             return
-        await self._answer(message, question, context)
+        await self._answer(message, question)
 
     async def paragraph_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -198,7 +211,7 @@ class Handlers:
 
     # -- sending ------------------------------------------------------------------------------
 
-    async def _answer(self, message: Message, question: str, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def _answer(self, message: Message, question: str) -> None:
         await best_effort(message.chat.send_action(ChatAction.TYPING), "sendChatAction")
         result = answer(self.story.index, question)
         markup = self._paragraph_buttons(result)
@@ -291,7 +304,7 @@ def run_bot(settings: Settings, story: Story) -> None:
     """Serve Telegram until stopped: long polling, or PTB's webhook server when a webhook URL is set."""
     application = build_application(settings, story)
     corpus = story.corpus
-    log.info("serving %d documents, %d passages", len(corpus.documents), len(story.index.passages))
+    log.info("serving %s: %d documents, %d passages", story.source, len(corpus.documents), len(story.index.passages))
     if settings.webhook_url is None:
         log.info("long polling %s", settings.telegram_base_url)
         application.run_polling(allowed_updates=Update.ALL_TYPES)

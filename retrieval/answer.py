@@ -128,7 +128,8 @@ def _leans_back(passage: Passage, position: int) -> bool:
 
 def _select(candidates: list[_Candidate]) -> list[_Candidate]:
     """Up to MAX_QUOTES good quotes, no two saying the same thing, the best of each document first."""
-    floor = MIN_RELATIVE_SCORE * candidates[0].score
+    best = candidates[0].score
+    floor = best - (1 - MIN_RELATIVE_SCORE) * abs(best)  # Okapi scores can be negative in tiny corpora
     good = [c for c in candidates if c.score >= floor]
     chosen: list[_Candidate] = []
     seen_documents: set[str] = set()

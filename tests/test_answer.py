@@ -83,3 +83,13 @@ def test_the_examples_offered_to_people_are_answered(story) -> None:
 
     for question in BUNDLED_EXAMPLES:
         assert answer(story.index, question).answered, question
+
+
+def test_a_tiny_corpus_where_every_paragraph_matches_still_answers(tmp_path) -> None:
+    from retrieval.corpus import load_corpus
+    from retrieval.index import Index
+
+    body = "\n\n".join(f"The armored train rolled slowly through valley number {n}." for n in range(3))
+    (tmp_path / "a.txt").write_text(f"Trains\n\n{body}\n", encoding="utf-8")
+    result = answer(Index(load_corpus(tmp_path)), "How slowly did the armored train roll?")
+    assert result.answered and result.quotes

@@ -1,0 +1,102 @@
+"""`python -m bot run` as a process: polling and webhook, the token kept out of every output."""
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.fake_bot_api import PRIVATE_CHAT, TOKEN, FakeBotAPI, message_update
+
+EXAMPLE = "Why might Russia need North Korean artillery?"
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotAPI]:
+    server = await FakeBotAPI().start()
+    yield server
+    await server.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def start(cwd: Path, **settings: str) -> asyncio.subprocess.Process:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STORYBOT_")}
+    env.update({f"STORYBOT_{name.upper()}": value for name, value in settings.items()})
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=cwd, env=env,
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+
+
+async def stop(process: asyncio.subprocess.Process) -> tuple[int, str]:
+    process.send_signal(signal.SIGTERM)
+    out, err = await asyncio.wait_for(process.communicate(), 30)
+    return process.returncode, out.decode() + err.decode()
+
+
+async def test_polling_answers_and_never_logs_the_token(api: FakeBotAPI, tmp_path: Path) -> None:
+    process = await start(tmp_path, telegram_token=TOKEN, telegram_base_url=api.base_url, log_level="DEBUG")
+    try:
+        api.push(message_update(EXAMPLE))
+        (sent,) = await api.wait_for("sendMessage", chat_id=PRIVATE_CHAT, timeout=60)
+    finally:
+        status, output = await stop(process)
+    assert "limited stockpiles" in sent["text"]
+    assert status == 0, output
+    assert "serving" in output and "2 documents" in output and "long polling" in output
+    assert "[REDACTED]" in output  # httpx logged request URLs at DEBUG, and the token was blotted out
+    assert TOKEN not in output and TOKEN.split(":")[1] not in output
+
+
+async def test_webhook_mode_checks_the_secret(api: FakeBotAPI, tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/storybot-hook"
+    process = await start(
+        tmp_path, telegram_token=TOKEN, telegram_base_url=api.base_url, webhook_url=url,
+        webhook_listen="127.0.0.1", webhook_port=str(port), webhook_secret="s3cret-Token",
+    )  # fmt: skip
+    try:
+        update = {"update_id": 1, **message_update(EXAMPLE)}
+        async with httpx.AsyncClient() as client:
+            for _ in range(200):  # until the server listens
+                try:
+                    forged = await client.post(url, json=update)
+                    break
+                except httpx.ConnectError:
+                    await asyncio.sleep(0.1)
+            genuine = await client.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token"})
+        (sent,) = await api.wait_for("sendMessage", chat_id=PRIVATE_CHAT, timeout=30)
+    finally:
+        status, output = await stop(process)
+    assert forged.status_code == 403 and genuine.status_code == 200
+    assert "limited stockpiles" in sent["text"]
+    assert status == 0, output
+    assert "webhook server on 127.0.0.1" in output
+    assert TOKEN not in output and "s3cret-Token" not in output
+
+
+async def test_a_refused_token_is_a_one_line_error(api: FakeBotAPI, tmp_path: Path) -> None:
+    process = await start(tmp_path, telegram_token="999:wrong", telegram_base_url=api.base_url)
+    _, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 2
+    assert err.decode().strip().splitlines()[-1].startswith("storybot: error: the Bot API refused the token")
+    assert "Traceback" not in err.decode() and "999:wrong" not in err.decode()
+
+
+async def test_no_token_is_a_one_line_error(tmp_path: Path) -> None:
+    process = await start(tmp_path)
+    _, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 2
+    assert err.decode().strip() == (
+        "storybot: error: STORYBOT_TELEGRAM_TOKEN is not set: get a token from @BotFather and export it"
+    )
