@@ -1,6 +1,9 @@
+from collections.abc import AsyncIterator
+
 import pytest
 
 from bot.story import Story, open_story
+from tests.fake_bot_api import FakeBotAPI
 
 
 @pytest.fixture(scope="session")
@@ -17,3 +20,11 @@ def _no_storybot_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("STORYBOT_"):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotAPI]:
+    """A fake Bot API server on 127.0.0.1, for the length of one test."""
+    server = await FakeBotAPI().start()
+    yield server
+    await server.stop()

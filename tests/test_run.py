@@ -5,22 +5,13 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.fake_bot_api import PRIVATE_CHAT, TOKEN, FakeBotAPI, message_update
 
 EXAMPLE = "Why might Russia need North Korean artillery?"
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotAPI]:
-    server = await FakeBotAPI().start()
-    yield server
-    await server.stop()
 
 
 def free_port() -> int:

@@ -24,13 +24,6 @@ from tests.fake_bot_api import (
 EXAMPLE = "Why might Russia need North Korean artillery?"
 
 
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotAPI]:
-    server = await FakeBotAPI().start()
-    yield server
-    await server.stop()
-
-
 async def start_bot(api: FakeBotAPI, story: Story, **settings: object) -> Application:
     config = Settings(_env_file=None, telegram_token=TOKEN, telegram_base_url=api.base_url, **settings)
     application = build_application(config, story)
