@@ -35,7 +35,7 @@ def render_answer(answer: Answer, story: Story) -> list[str]:
     """The messages that carry an answer: each quote as a blockquote with its citation beneath."""
     if not answer.answered:
         return render_text(messages.declined(answer, story))
-    terms = set(analyze(answer.question))
+    terms = set(answer.terms)
     blocks = []
     for number, quote in enumerate(answer.quotes, 1):
         cite = f"\n[{number}] <i>{_title(quote.title)}</i>, paragraph {quote.paragraph}"

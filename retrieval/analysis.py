@@ -43,14 +43,18 @@ def fold(text: str) -> str:
 
 
 @lru_cache(maxsize=65536)
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
     return _stemmer.stemWord(word)
 
 
+def words(text: str) -> list[str]:
+    """The words that carry meaning: folded, stop words and lone letters removed."""
+    return [w for w in _WORD.findall(fold(text)) if w not in STOP_WORDS and not (len(w) == 1 and w.isalpha())]
+
+
 def analyze(text: str) -> list[str]:
-    """Index terms: folded words, stop words and lone letters removed, Snowball-stemmed."""
-    words = _WORD.findall(fold(text))
-    return [_stem(w) for w in words if w not in STOP_WORDS and not (len(w) == 1 and w.isalpha())]
+    """Index terms: the meaningful words, Snowball-stemmed."""
+    return [stem(w) for w in words(text)]
 
 
 def ends_sentence(text: str) -> bool:

@@ -1,8 +1,13 @@
 """Reading a question: what a person typed, cleaned, and what kind of answer it asks for."""
 
+import html
 import re
 import unicodedata
 
+from retrieval.analysis import words
+
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+_TAG = re.compile(r"</?[a-zA-Z][^<>]{0,200}>")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff\ufffd]")
 
 # What kind of answer a question asks for, and how a sentence that gives one reads.
@@ -38,7 +43,17 @@ def answer_cues(question: str) -> list[re.Pattern[str]]:
     return [gives for asks, gives in ANSWER_KINDS if asks.search(question)]
 
 
+# Greetings and courtesies are said to the bot, not asked of the story.
+_COURTESIES = frozenset("hey hi hello hiya ok okay please pls plz thanks thank thx cheers".split())
+
+
+def question_words(question: str) -> list[str]:
+    """The words a question asks with, greetings and courtesies left out."""
+    return [word for word in words(question) if word not in _COURTESIES]
+
+
 def clean_question(text: str) -> str:
-    """The question as a person meant it: control and invisible characters gone, one line."""
+    """The question as a person meant it: terminal escapes, markup, control and invisible characters gone, one line."""
+    text = html.unescape(_TAG.sub(" ", _ANSI_ESCAPE.sub("", text)))
     text = unicodedata.normalize("NFC", _CONTROL.sub(" ", text))
     return " ".join(text.split())

@@ -1,3 +1,5 @@
+import math
+
 from retrieval.analysis import analyze, collapse_whitespace, sentence_spans
 
 
@@ -42,3 +44,17 @@ def test_folding_is_unicode_aware_and_stop_words_go() -> None:
     assert analyze("CAFÉ Straße") == analyze("cafe strasse")
     assert analyze("What is the") == []
     assert analyze("Russia’s") == analyze("Russia") == ["russia"]
+
+
+def test_questions_lose_terminal_escapes_markup_and_entities() -> None:
+    from retrieval.question import clean_question
+
+    assert clean_question("<b>Who</b>\x1b[31m is\x00 Kim &amp; Putin?\u202e") == "Who is Kim & Putin?"
+    assert clean_question("Is 3 < 4 and 5 > 2?") == "Is 3 < 4 and 5 > 2?"
+
+
+def test_rare_words_tell_more_than_common_ones() -> None:
+    from retrieval.english import RAREST, surprisal
+
+    assert surprisal("the") < surprisal("train") < surprisal("artillery") <= -math.log10(RAREST)
+    assert surprisal("xqzvtk") == -math.log10(RAREST)

@@ -93,3 +93,51 @@ def test_a_tiny_corpus_where_every_paragraph_matches_still_answers(tmp_path) -> 
     (tmp_path / "a.txt").write_text(f"Trains\n\n{body}\n", encoding="utf-8")
     result = answer(Index(load_corpus(tmp_path)), "How slowly did the armored train roll?")
     assert result.answered and result.quotes
+
+
+def _index_of(tmp_path, text: str):
+    from retrieval.corpus import load_corpus
+    from retrieval.index import Index
+
+    (tmp_path / "story.txt").write_text(text, encoding="utf-8")
+    return Index(load_corpus(tmp_path))
+
+
+def test_a_misspelt_name_finds_the_story_spelling(story) -> None:
+    assert story.index.term_for("shoygu") == story.index.term_for("shoigu")
+    result = answer(story.index, "Who is Sergei Shoygu?")
+    assert result.answered and "Shoigu" in result.quotes[0].text
+
+
+def test_numbers_and_short_words_are_never_respelt(story) -> None:
+    assert story.index.term_for("2018") == "2018"  # the story has 2019; a different year is a different fact
+    assert story.index.term_for("kin") == "kin"
+
+
+def test_greetings_and_courtesies_do_not_count_against_a_question(story) -> None:
+    plain = answer(story.index, "Why might Russia need North Korean artillery?")
+    polite = answer(story.index, "Hey, why might Russia need North Korean artillery? Thanks!")
+    assert polite.answered and polite.quotes == plain.quotes
+
+
+def test_the_best_quote_brings_the_sentence_after_it(tmp_path) -> None:
+    index = _index_of(
+        tmp_path,
+        "Ferries\n\nThe harbour ferry Maribel crossed the strait at dawn. Forty passengers were aboard. "
+        "Storms closed the port later.\n",
+    )
+    result = answer(index, "When did the ferry Maribel cross the strait?")
+    assert (
+        result.quotes[0].text == "The harbour ferry Maribel crossed the strait at dawn. Forty passengers were aboard."
+    )
+
+
+def test_a_question_sharing_only_common_words_with_the_story_is_declined(tmp_path) -> None:
+    index = _index_of(
+        tmp_path,
+        "Ferries\n\nThe harbour ferry Maribel crossed the strait at dawn in the first year of service.\n\n"
+        "Its captain said the new engines made the crossing quicker than before.\n",
+    )
+    assert answer(index, "What did the captain say about the engines?").answered
+    # "year", "first" and "said" are in the story; what the question is about is not.
+    assert not answer(index, "What did the senator say about tariffs in the first year?").answered
