@@ -1,4 +1,4 @@
-"""The command line: `storybot ask`, `storybot console`, `storybot run`."""
+"""The command line: `storybot ask`, `storybot console`, `storybot eval`, `storybot run`."""
 
 import argparse
 import json
@@ -13,6 +13,7 @@ from bot.story import Story, open_story
 from config import Settings, SettingsError, load_settings
 from retrieval.answer import Answer, answer
 from retrieval.corpus import CorpusError
+from retrieval.evaluation import EvaluationError, Tally, evaluate, read_questions
 
 PROG = "storybot"
 
@@ -42,6 +43,16 @@ def _parser() -> argparse.ArgumentParser:
     console = commands.add_parser("console", help="chat with the bot in the terminal")
     console.add_argument("--corpus", type=Path, help=corpus_help)
     console.set_defaults(handler=lambda story, settings, args: run_console(story))
+
+    evaluate = commands.add_parser("eval", help="measure answers on a question file, beside plain BM25")
+    evaluate.add_argument("--corpus", type=Path, help=corpus_help)
+    evaluate.add_argument("--questions", type=Path, required=True, help="JSON lines: SQuAD's or the story sets' format")
+    evaluate.add_argument(
+        "--per-document",
+        action="store_true",
+        help="make each document a story of its own, asked its questions and others' (to be declined)",
+    )
+    evaluate.set_defaults(handler=_evaluate)
 
     run = commands.add_parser("run", help="serve the story on Telegram (STORYBOT_TELEGRAM_TOKEN required)")
     run.add_argument("--corpus", type=Path, help=corpus_help)
@@ -89,6 +100,32 @@ def _ask(story: Story, settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate(story: Story, settings: Settings, args: argparse.Namespace) -> int:
+    questions = read_questions(args.questions)
+    tallies = evaluate(story.index.corpus, questions, args.per_document)
+    print(evaluation_table(tallies))
+    return 0
+
+
+def evaluation_table(tallies: dict[str, Tally]) -> str:
+    """The systems side by side, as a Markdown table that reads as well in a terminal as in the README."""
+    columns = {name: tally.rows() for name, tally in tallies.items()}
+    lines = ["| | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
+    for measure in next(iter(columns.values())):
+        cells = [_figure(measure, rows[measure]) for rows in columns.values()]
+        lines.append(f"| {measure} | " + " | ".join(cells) + " |")
+    first = next(iter(tallies.values()))
+    return "\n".join(lines) + f"\n\n{first.answerable} answerable and {first.off_topic} off-topic questions asked."
+
+
+def _figure(measure: str, value: float | None) -> str:
+    if value is None:
+        return "-"
+    if measure.startswith("quoted characters"):
+        return f"{value:.0f}"
+    return f"{value:.1f}" if measure.startswith(("quotes", "milliseconds")) else f"{value:.3f}"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -99,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             raise StartError("STORYBOT_TELEGRAM_TOKEN is not set: get a token from @BotFather and export it")
         story = open_story(settings.corpus)
         return args.handler(story, settings, args)
-    except (SettingsError, CorpusError, StartError) as error:
+    except (SettingsError, CorpusError, EvaluationError, StartError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -61,6 +61,7 @@ class Answer:
     outcome: Outcome
     quotes: tuple[Quote, ...] = field(default=())
     terms: tuple[str, ...] = field(default=())  # the question's terms, as matched against the story
+    coverage: float = 0.0  # the most of the question's weight one passage holds
 
     @property
     def answered(self) -> bool:
@@ -77,7 +78,8 @@ class _Candidate:
     coverage: float
 
 
-def answer(index: Index, question: str) -> Answer:
+def answer(index: Index, question: str, min_coverage: float = MIN_COVERAGE) -> Answer:
+    """The best quotes for a question, or why there are none; min_coverage is there to be calibrated."""
     question = clean_question(question)
     if len(question) > MAX_QUESTION_CHARS:
         return Answer(question[:MAX_QUESTION_CHARS], Outcome.TOO_LONG)
@@ -89,8 +91,9 @@ def answer(index: Index, question: str) -> Answer:
     if not terms:
         return Answer(question, Outcome.NO_QUESTION)
     candidates = _candidates(index, question, weights)
-    if max((c.coverage for c in candidates), default=0.0) < MIN_COVERAGE:
-        return Answer(question, Outcome.NOT_IN_STORY, terms=terms)
+    coverage = max((c.coverage for c in candidates), default=0.0)
+    if not candidates or coverage < min_coverage:
+        return Answer(question, Outcome.NOT_IN_STORY, terms=terms, coverage=coverage)
     quotes = tuple(
         Quote(
             text=c.passage.quote(c.first, c.last),
@@ -101,7 +104,7 @@ def answer(index: Index, question: str) -> Answer:
         )
         for c in _select(candidates)
     )
-    return Answer(question, Outcome.ANSWERED, quotes, terms)
+    return Answer(question, Outcome.ANSWERED, quotes, terms, coverage)
 
 
 def _candidates(index: Index, question: str, weights: dict[str, float]) -> list[_Candidate]:

@@ -109,7 +109,7 @@ def test_corpus_setting_comes_from_dot_env_and_the_flag_wins(tmp_path: Path) -> 
 
 
 def test_help_works_on_every_command(tmp_path: Path) -> None:
-    for args in ([], ["ask"], ["console"]):
+    for args in ([], ["ask"], ["console"], ["eval"], ["run"]):
         done = storybot(*args, "--help", cwd=tmp_path)
         assert done.returncode == 0 and "usage:" in done.stdout
 

@@ -1,0 +1,196 @@
+"""Measuring answers on question sets, side by side with plain BM25 in the same run.
+
+Two formats of question file are read, one JSON object per line: SQuAD's (`question`, `answers`,
+`article`, `is_impossible`) and the story sets' (`q`, `gold`, `kind`, `both`).
+"""
+
+import json
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from rank_bm25 import BM25Okapi
+
+from retrieval.answer import answer
+from retrieval.corpus import Corpus, Document
+from retrieval.index import Index
+
+BASELINE_QUOTES = 3
+# With one story per document, the questions of the other documents are asked too, and must be
+# declined: every OFF_TOPIC_STRIDE-th of them, as ../shared/eval/squad_eval.py does.
+OFF_TOPIC_STRIDE = 12
+
+# A system answers a question with quotes, best first; none means it declined.
+System = Callable[[str], list[str]]
+
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " "})
+_NAIVE_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"])")
+_NAIVE_WORD = re.compile(r"\w+")
+
+
+class EvaluationError(Exception):
+    """The question file cannot be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    answers: tuple[str, ...]  # none: the story does not answer it, and it must be declined
+    all_answers: bool = False  # a good reply holds every answer, not just one
+    document: str | None = None  # the document it was written about
+
+    @property
+    def off_topic(self) -> bool:
+        return not self.answers
+
+
+@dataclass
+class Tally:
+    """What one system did with a question set."""
+
+    answerable: int = 0
+    hits: int = 0
+    first_hits: int = 0
+    off_topic: int = 0
+    declined: int = 0
+    quotes: int = 0
+    quoted_chars: int = 0
+    seconds: float = 0.0
+
+    def record(self, question: Question, quotes: list[str], seconds: float) -> None:
+        self.seconds += seconds
+        if question.off_topic:
+            self.off_topic += 1
+            self.declined += not quotes
+            return
+        self.answerable += 1
+        found = [any(_holds(quote, gold) for quote in quotes) for gold in question.answers]
+        self.hits += all(found) if question.all_answers else any(found)
+        self.first_hits += bool(quotes) and any(_holds(quotes[0], gold) for gold in question.answers)
+        self.quotes += len(quotes)
+        self.quoted_chars += sum(map(len, quotes))
+
+    @property
+    def questions(self) -> int:
+        return self.answerable + self.off_topic
+
+    def rows(self) -> dict[str, float | None]:
+        """The figures, None where the question set has nothing to measure them on."""
+        answerable, off_topic = self.answerable or None, self.off_topic or None
+        return {
+            "reply holds the answer": answerable and self.hits / answerable,
+            "first quote holds it": answerable and self.first_hits / answerable,
+            "off-topic declined": off_topic and self.declined / off_topic,
+            "quotes per answer": answerable and self.quotes / answerable,
+            "quoted characters per answer": answerable and self.quoted_chars / answerable,
+            "milliseconds per question": self.questions and 1000 * self.seconds / self.questions,
+        }
+
+
+class PlainBM25:
+    """The baseline: rank-bm25 over naively split sentences, lower-cased words, the top three, never declining."""
+
+    def __init__(self, documents: Iterable[Document]) -> None:
+        self.sentences = [
+            sentence
+            for document in documents
+            for paragraph in document.paragraphs
+            for sentence in _NAIVE_SENTENCE_END.split(paragraph.strip())
+            if sentence.strip()
+        ]
+        self._bm25 = BM25Okapi([_naive_words(sentence) for sentence in self.sentences])
+
+    def __call__(self, question: str) -> list[str]:
+        scores = self._bm25.get_scores(_naive_words(question))
+        return [self.sentences[i] for i in np.argsort(-scores, kind="stable")[:BASELINE_QUOTES]]
+
+
+def storybot(index: Index) -> System:
+    return lambda question: [quote.text for quote in answer(index, question).quotes]
+
+
+def read_questions(path: Path) -> list[Question]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise EvaluationError(f"cannot read {path}: {getattr(error, 'strerror', None) or error}") from None
+    questions = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            question = _question(row)
+        except (json.JSONDecodeError, AttributeError, TypeError, ValueError) as error:
+            raise EvaluationError(f"{path}, line {number}: not a question ({error})") from None
+        if question:
+            questions.append(question)
+    if not questions:
+        raise EvaluationError(f"{path} holds no questions")
+    return questions
+
+
+def _question(row: dict) -> Question | None:
+    """One line of a question file; None for SQuAD's unanswerable questions, which are about the story yet
+    have no answer in it, so that neither answering nor declining them is right."""
+    if row.get("is_impossible"):
+        return None
+    text = row.get("question", row.get("q"))
+    answers = row.get("answers", row.get("gold")) or []
+    if not isinstance(text, str) or not all(isinstance(a, str) for a in answers):
+        raise ValueError("it needs a question text and answers that are strings")
+    if not answers and row.get("kind") != "offtopic":
+        raise ValueError('a question with no answers must have "kind": "offtopic"')
+    document = row.get("article")
+    return Question(text, tuple(answers), bool(row.get("both")), str(document) if document is not None else None)
+
+
+def evaluate(corpus: Corpus, questions: list[Question], per_document: bool = False) -> dict[str, Tally]:
+    """Each system's tally, StoryBot's first."""
+    tallies = {"StoryBot": Tally(), "plain BM25": Tally()}
+    for documents, asked in stories(corpus, questions, per_document):
+        systems = {"StoryBot": storybot(Index(Corpus(documents, ()))), "plain BM25": PlainBM25(documents)}
+        for name, system in systems.items():
+            for question in asked:
+                start = time.perf_counter()
+                quotes = system(question.text)
+                tallies[name].record(question, quotes, time.perf_counter() - start)
+    return tallies
+
+
+def stories(
+    corpus: Corpus, questions: list[Question], per_document: bool
+) -> list[tuple[tuple[Document, ...], list[Question]]]:
+    """The stories to ask and what to ask each. With per_document, every document is a story of its own,
+    asked its own questions and a sample of the others', which it must decline."""
+    if not per_document:
+        return [(corpus.documents, questions)]
+    names = {document.doc_id: {document.title, Path(document.doc_id).stem} for document in corpus.documents}
+    answerable = [q for q in questions if not q.off_topic]
+    if any(q.document is None for q in answerable):
+        raise EvaluationError('one story per document needs each answerable question\'s "article"')
+    unmatched = {q.document for q in answerable} - set().union(*names.values())
+    if unmatched:
+        raise EvaluationError(f"no document is named {sorted(map(str, unmatched))[0]!r}, a question's article")
+    stories = []
+    for document in corpus.documents:
+        own = [q for q in answerable if q.document in names[document.doc_id]]
+        others = [replace(q, answers=()) for q in answerable if q.document not in names[document.doc_id]]
+        off_topic = [q for q in questions if q.off_topic]
+        stories.append(((document,), own + others[::OFF_TOPIC_STRIDE] + off_topic))
+    return stories
+
+
+def _naive_words(text: str) -> list[str]:
+    return _NAIVE_WORD.findall(text.lower())
+
+
+def _holds(quote: str, answer_text: str) -> bool:
+    return _normal(answer_text) in _normal(quote)
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.translate(_QUOTES).split()).lower()
