@@ -4,8 +4,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
-import pysbd
 import Stemmer
+from sentencex import segment
 
 # The Snowball project's English stop word list (snowballstem.org/algorithms/english/stop.txt),
 # with the contractions split the way the tokenizer below splits them.
@@ -29,7 +29,6 @@ _HAS_WORD = re.compile(r"\w")
 _LEADING_CLOSER = re.compile(r"\s*([”’\"')\]]+)(?=\s|$)\s*")
 
 _stemmer = Stemmer.Stemmer("english")
-_segmenter = pysbd.Segmenter(language="en", clean=False)
 
 
 def collapse_whitespace(text: str) -> str:
@@ -64,6 +63,7 @@ def ends_sentence(text: str) -> bool:
 def sentence_spans(paragraph: str) -> list[tuple[int, int]]:
     """Where each sentence of a paragraph starts and ends, in order.
 
+    Sentences come from sentencex (Wikimedia's rule-based segmenter, fast enough for an archive).
     Line breaks inside a paragraph are read as spaces, so hard-wrapped text stays whole. The
     segmenter sometimes opens a sentence with the closing quote of the one before, or leaves a
     fragment with no word in it; both go back to the sentence they close. Quotes are cut from the
@@ -72,11 +72,12 @@ def sentence_spans(paragraph: str) -> list[tuple[int, int]]:
     flat = paragraph.replace("\n", " ")
     spans: list[tuple[int, int]] = []
     cursor = 0
-    for piece in _segmenter.segment(flat):
+    for piece in segment("en", flat):
         start = flat.find(piece, cursor)
         if start < 0 or not piece.strip():
             continue
         end = cursor = start + len(piece)
+        start, end = start + len(piece) - len(piece.lstrip()), end - (len(piece) - len(piece.rstrip()))
         if spans:
             closer = _LEADING_CLOSER.match(flat, start)
             if closer:
