@@ -27,7 +27,7 @@ Replies = list[tuple[Question, list[str], float]]
 def replies(corpus: Corpus, questions: list[Question]) -> list[Replies]:
     found = []
     for documents, asked in stories(corpus, questions, per_document=True):
-        index = Index(Corpus(documents))
+        index = Index.build(Corpus(documents))
         results = [answer(index, question.text, min_coverage=0.0) for question in asked]
         found.append([(q, [quote.text for quote in r.quotes], r.coverage) for q, r in zip(asked, results, strict=True)])
     return found

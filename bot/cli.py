@@ -12,7 +12,7 @@ from bot.render_text import render_answer
 from bot.story import Story, open_story
 from config import Settings, SettingsError, load_settings
 from retrieval.answer import Answer, answer
-from retrieval.corpus import CorpusError
+from retrieval.corpus import CorpusError, load_corpus
 from retrieval.evaluation import EvaluationError, Tally, evaluate, read_questions
 
 PROG = "storybot"
@@ -102,7 +102,7 @@ def _ask(story: Story, settings: Settings, args: argparse.Namespace) -> int:
 
 def _evaluate(story: Story, settings: Settings, args: argparse.Namespace) -> int:
     questions = read_questions(args.questions)
-    tallies = evaluate(story.index.corpus, questions, args.per_document)
+    tallies = evaluate(load_corpus(story.source), questions, args.per_document)
     print(evaluation_table(tallies))
     return 0
 
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         configure_logging(settings.log_level, secrets, PROG)
         if args.command == "run" and settings.telegram_token is None:
             raise StartError("STORYBOT_TELEGRAM_TOKEN is not set: get a token from @BotFather and export it")
-        story = open_story(settings.corpus)
+        story = open_story(settings.corpus, settings.cache_dir)
         return args.handler(story, settings, args)
     except (SettingsError, CorpusError, EvaluationError, StartError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)

@@ -5,7 +5,7 @@ from retrieval.answer import MAX_QUESTION_CHARS, Answer, Outcome
 
 
 def titles(story: Story) -> str:
-    names = [f"“{document.title}”" for document in story.corpus.documents]
+    names = [f"“{document.title}”" for document in story.index.sources]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
@@ -37,7 +37,7 @@ def help_text(story: Story) -> str:
 
 
 def sources(story: Story) -> str:
-    lines = [f"{n}. {document.title} ({document.doc_id})" for n, document in enumerate(story.corpus.documents, 1)]
+    lines = [f"{n}. {document.title} ({document.doc_id})" for n, document in enumerate(story.index.sources, 1)]
     return "I quote from these articles:\n" + "\n".join(lines)
 
 

@@ -1,11 +1,13 @@
 """Which story the bot serves: the configured corpus, else the one that ships with StoryBot."""
 
 import logging
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from retrieval.corpus import Corpus, load_corpus
+from retrieval.corpus import load_corpus
 from retrieval.index import Index
+from retrieval.store import StaleIndex, UnusableIndex, fingerprint, load, save, stored_path
 
 BUNDLED_STORY = Path(__file__).parent / "story"
 # Questions the bundled story really answers, offered to people who do not know what to ask.
@@ -24,15 +26,42 @@ class Story:
     examples: tuple[str, ...]
     source: Path
 
-    @property
-    def corpus(self) -> Corpus:
-        return self.index.corpus
 
+def open_story(corpus: Path | None, cache_dir: Path | None = None) -> Story:
+    """The story's index, from cache_dir when it holds a current one; each skipped file is logged as a warning.
 
-def open_story(corpus: Path | None) -> Story:
-    """The story's index, each skipped file logged as a warning; raises CorpusError when none is usable."""
+    Raises CorpusError when no document is usable.
+    """
     source = corpus or BUNDLED_STORY
-    loaded = load_corpus(source)
-    for warning in loaded.warnings:
+    index = _indexed(source, cache_dir) if cache_dir else _build(source)
+    for warning in index.warnings:
         log.warning(warning)
-    return Story(Index(loaded), BUNDLED_EXAMPLES if corpus is None else (), source)
+    return Story(index, BUNDLED_EXAMPLES if corpus is None else (), source)
+
+
+def _indexed(source: Path, cache_dir: Path) -> Index:
+    key = fingerprint(source)
+    stored = stored_path(cache_dir, source)
+    if stored.exists():
+        try:
+            return load(stored, key)
+        except StaleIndex:
+            log.warning("the stored index of %s is out of date: rebuilding it", source)
+        except UnusableIndex as error:
+            log.warning("%s: rebuilding the index", error)
+    index = _build(source)
+    try:
+        save(index, stored, key)
+    except OSError as error:
+        log.warning("cannot keep the index in %s (%s): it will be built again next time", cache_dir, error.strerror)
+    return index
+
+
+def _build(source: Path) -> Index:
+    corpus = load_corpus(source)
+    if not sys.stderr.isatty():
+        return Index.build(corpus)
+    from tqdm import tqdm
+
+    with tqdm(total=len(corpus.documents), desc="indexing", unit=" documents", leave=False) as bar:
+        return Index.build(corpus, lambda done, total: bar.update(done - bar.n))

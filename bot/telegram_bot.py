@@ -110,7 +110,7 @@ class Handlers:
         self.story = story
         self.allowed_chats = allowed_chats
         self.refused: set[int] = set()
-        self.documents = {document_key(d.doc_id): d for d in story.corpus.documents}
+        self.doc_ids = {document_key(source.doc_id): source.doc_id for source in story.index.sources}
 
     # -- access -------------------------------------------------------------------------------
 
@@ -178,13 +178,13 @@ class Handlers:
     async def paragraph_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         _, key, number = [*(query.data or "").split(":"), "", "", ""][:3]
-        document = self.documents.get(key)
-        if document is None or not number.isdigit() or not 1 <= int(number) <= len(document.paragraphs):
+        doc_id = self.doc_ids.get(key)
+        passage = self.story.index.passage_at(doc_id, int(number)) if doc_id and number.isdigit() else None
+        if passage is None:
             await best_effort(query.answer(messages.stale_button(), show_alert=True), "answerCallbackQuery")
             return
         await best_effort(query.answer(), "answerCallbackQuery")
-        paragraph = int(number)
-        pages = render_paragraph(document.title, paragraph, document.paragraphs[paragraph - 1])
+        pages = render_paragraph(passage.source.title, passage.paragraph, passage.text)
         if query.message is not None and query.message.chat is not None:
             chat_id = query.message.chat.id
             for page in pages:
@@ -303,8 +303,7 @@ def build_application(settings: Settings, story: Story) -> Application:
 def run_bot(settings: Settings, story: Story) -> None:
     """Serve Telegram until stopped: long polling, or PTB's webhook server when a webhook URL is set."""
     application = build_application(settings, story)
-    corpus = story.corpus
-    log.info("serving %s: %d documents, %d passages", story.source, len(corpus.documents), len(story.index.passages))
+    log.info("serving %s: %d documents, %d passages", story.source, len(story.index.sources), len(story.index))
     if settings.webhook_url is None:
         log.info("long polling %s", settings.telegram_base_url)
         application.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -1,5 +1,6 @@
 """One settings class: every name is STORYBOT_<FIELD>, from the environment or ./.env."""
 
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -14,6 +15,11 @@ class SettingsError(Exception):
     """A setting with a bad value; the message names the variable and says what is wrong."""
 
 
+def _user_cache() -> Path:
+    """Where the XDG convention puts a program's caches: $XDG_CACHE_HOME/storybot, else ~/.cache/storybot."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "storybot"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="STORYBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
@@ -22,6 +28,7 @@ class Settings(BaseSettings):
     telegram_token: SecretStr | None = None
     telegram_base_url: str = "https://api.telegram.org/bot"
     corpus: Path | None = None  # None: the story bundled with StoryBot
+    cache_dir: Path | None = Field(default_factory=_user_cache)  # None (set empty): index at every start
     webhook_url: HttpUrl | None = None
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "0.0.0.0"  # where the webhook server binds; the public URL may front a proxy
@@ -52,7 +59,7 @@ class Settings(BaseSettings):
     def _upper_case_level(cls, value: Any) -> Any:
         return value.strip().upper() if isinstance(value, str) else value
 
-    @field_validator("corpus", "webhook_url", "telegram_token", "webhook_secret", mode="before")
+    @field_validator("corpus", "cache_dir", "webhook_url", "telegram_token", "webhook_secret", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value

@@ -4,8 +4,6 @@ import re
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
-import numpy as np
-
 from retrieval.english import surprisal
 from retrieval.index import Index, Passage
 from retrieval.question import answer_cues, clean_question, question_words
@@ -97,8 +95,8 @@ def answer(index: Index, question: str, min_coverage: float = MIN_COVERAGE) -> A
     quotes = tuple(
         Quote(
             text=c.passage.quote(c.first, c.last),
-            doc_id=c.passage.document.doc_id,
-            title=c.passage.document.title,
+            doc_id=c.passage.source.doc_id,
+            title=c.passage.source.title,
             paragraph=c.passage.paragraph,
             score=round(c.score, 4),
         )
@@ -113,25 +111,20 @@ def _candidates(index: Index, question: str, weights: dict[str, float]) -> list[
     `weights` says how much each question term tells; the share of it a passage holds is its coverage.
     """
     terms = list(weights)
-    passage_scores = index.scores(terms)
     idf = {term: index.idf(term) for term in terms}
     kind_bonus = ANSWER_KIND_BONUS * sum(idf.values()) / len(terms)
     total_weight = sum(weights.values())
     kind_weight = ANSWER_KIND_WEIGHT * total_weight / len(terms)
     cues = answer_cues(question)
-    # Okapi idf is zero or below for a term in half the passages or more, so a score cannot say what matched.
-    matching = index.containing(terms)
-    best_passages = matching[np.argsort(-passage_scores[matching], kind="stable")][:CANDIDATE_PASSAGES]
     candidates = []
-    for i in best_passages:
-        passage = index.passages[i]
-        held = sum(weights[t] for t in set(passage.terms).intersection(terms))
+    for passage, passage_score in index.top_passages(terms, CANDIDATE_PASSAGES):
+        held = sum(weights[t] for t in passage.terms.intersection(terms))
         for position, sentence in enumerate(passage.sentences):
             if not sentence.terms.intersection(terms):
                 continue
             first = position - 1 if position > 0 and _leans_back(passage, position) else position
             quoted = frozenset().union(*(s.terms for s in passage.sentences[first : position + 1]))
-            score = sum(idf[t] for t in quoted.intersection(terms)) + PASSAGE_WEIGHT * passage_scores[i]
+            score = sum(idf[t] for t in quoted.intersection(terms)) + PASSAGE_WEIGHT * passage_score
             gives_kind = any(cue.search(passage.quote(first, position)) for cue in cues)
             score += kind_bonus if gives_kind else 0.0
             extra = kind_weight if gives_kind else 0.0
@@ -152,12 +145,12 @@ def _select(candidates: list[_Candidate]) -> list[_Candidate]:
     floor = best.score - (1 - MIN_RELATIVE_SCORE) * abs(best.score)  # Okapi scores can be negative in tiny corpora
     good = [c for c in candidates[1:] if c.score >= floor]
     chosen = [_with_next_sentence(best)]
-    seen_documents = {best.passage.document.doc_id}
+    seen_documents = {best.passage.source.doc_id}
     for pass_ in ("one per document", "the rest"):
         for candidate in good:
             if len(chosen) == MAX_QUOTES:
                 break
-            doc_id = candidate.passage.document.doc_id
+            doc_id = candidate.passage.source.doc_id
             if pass_ == "one per document" and doc_id in seen_documents:
                 continue
             if candidate in chosen or any(_same_thing(candidate, other) for other in chosen):
@@ -177,7 +170,7 @@ def _with_next_sentence(candidate: _Candidate) -> _Candidate:
 
 
 def _same_thing(a: _Candidate, b: _Candidate) -> bool:
-    if a.passage is b.passage and a.first <= b.last and b.first <= a.last:
+    if a.passage.number == b.passage.number and a.first <= b.last and b.first <= a.last:
         return True
     smaller = min(len(a.terms), len(b.terms)) or 1
     return len(a.terms & b.terms) / smaller >= SAME_THING

@@ -139,18 +139,22 @@ def _files(root: Path) -> list[Path]:
     )
 
 
-def load_corpus(path: Path) -> Corpus:
-    """Every usable document under path, with a warning naming each file that was skipped and why."""
+def corpus_files(path: Path) -> tuple[Path, list[Path]]:
+    """The folder doc_ids are relative to, and the corpus's files in order; raises CorpusError."""
     path = Path(path)
     if path.is_dir():
         try:
-            files, root = _files(path), path
+            return path, _files(path)
         except OSError as error:
             raise CorpusError(f"corpus cannot be read: {error}") from None
-    elif path.is_file():
-        files, root = [path], path.parent
-    else:
-        raise CorpusError(f"corpus not found: {path}")
+    if path.is_file():
+        return path.parent, [path]
+    raise CorpusError(f"corpus not found: {path}")
+
+
+def load_corpus(path: Path) -> Corpus:
+    """Every usable document under path, with a warning naming each file that was skipped and why."""
+    root, files = corpus_files(path)
     documents: list[Document] = []
     warnings: list[str] = []
     for file in files:

@@ -152,7 +152,7 @@ def evaluate(corpus: Corpus, questions: list[Question], per_document: bool = Fal
     """Each system's tally, StoryBot's first."""
     tallies = {"StoryBot": Tally(), "plain BM25": Tally()}
     for documents, asked in stories(corpus, questions, per_document):
-        systems = {"StoryBot": storybot(Index(Corpus(documents, ()))), "plain BM25": PlainBM25(documents)}
+        systems = {"StoryBot": storybot(Index.build(Corpus(documents))), "plain BM25": PlainBM25(documents)}
         for name, system in systems.items():
             for question in asked:
                 start = time.perf_counter()

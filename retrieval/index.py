@@ -1,22 +1,38 @@
-"""The passage index: quotable sentences grouped by paragraph, scored with BM25."""
+"""The passage index: quotable sentences grouped by paragraph, scored with BM25.
+
+Everything is held in flat NumPy arrays, so that an archive of hundreds of thousands of passages
+loads from disk in a moment (see store.py) and a passage becomes Python objects only when a
+question reaches it.
+"""
 
 import math
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
-from rank_bm25 import BM25Okapi
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
 from retrieval.analysis import collapse_whitespace, sentence_spans, stem, words
+from retrieval.bm25 import SparseBM25
 from retrieval.corpus import Corpus, CorpusError, Document
 from retrieval.furniture import ends_story, is_notice, is_prose
 
 # Shorter words are not respelt (too many neighbours); from LONG_WORD_LENGTH on, two edits are allowed.
 MIN_RESPELT_LENGTH = 5
 LONG_WORD_LENGTH = 9
+
+# Called as documents are indexed: (documents done, documents in all).
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Source:
+    """A document as the index remembers it: enough to cite it."""
+
+    doc_id: str
+    title: str
 
 
 @dataclass(frozen=True)
@@ -30,78 +46,134 @@ class Sentence:
 class Passage:
     """One paragraph of story: the unit BM25 ranks, and the context its sentences are quoted from."""
 
-    document: Document
+    number: int  # its place in the index
+    source: Source
     paragraph: int  # counted from 1, as readers count them
+    text: str
     sentences: tuple[Sentence, ...]  # only those worth quoting
-    terms: tuple[str, ...]
 
     @property
-    def text(self) -> str:
-        return self.document.paragraphs[self.paragraph - 1]
+    def terms(self) -> frozenset[str]:
+        return frozenset().union(*(sentence.terms for sentence in self.sentences))
 
     def quote(self, first: int, last: int) -> str:
         """Sentences first..last as one verbatim piece of the paragraph, white space collapsed."""
         return collapse_whitespace(self.text[self.sentences[first].start : self.sentences[last].end])
 
 
-def _passages(document: Document) -> Iterator[tuple[Passage, list[str]]]:
-    """Each quotable paragraph, with the words it is written in."""
-    for number, paragraph in enumerate(document.paragraphs, start=1):
-        if ends_story(paragraph):
-            break
-        spans = sentence_spans(paragraph)
-        texts = [paragraph[start:end] for start, end in spans]
-        if not is_prose(texts):
-            continue
-        kept = [(span, words(text)) for span, text in zip(spans, texts, strict=True) if not is_notice(text)]
-        written = [word for _, sentence_words in kept for word in sentence_words]
-        if written:
-            sentences = tuple(Sentence(start, end, frozenset(map(stem, w))) for (start, end), w in kept)
-            yield Passage(document, number, sentences, tuple(map(stem, written))), written
+class Strings:
+    """Many strings as one UTF-8 buffer and where each starts: loads at disk speed, costs no object per string."""
+
+    def __init__(self, buffer: np.ndarray, offsets: np.ndarray) -> None:
+        self.buffer, self.offsets = buffer, offsets
+
+    @classmethod
+    def pack(cls, strings: list[str]) -> "Strings":
+        encoded = [s.encode() for s in strings]
+        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum([len(e) for e in encoded], out=offsets[1:])
+        return cls(np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets)
+
+    @classmethod
+    def stored(cls, arrays: dict[str, np.ndarray], name: str) -> "Strings":
+        return cls(arrays[f"{name}_buffer"], arrays[f"{name}_offsets"])
+
+    def to_arrays(self, name: str) -> dict[str, np.ndarray]:
+        return {f"{name}_buffer": self.buffer, f"{name}_offsets": self.offsets}
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, i: int) -> str:
+        return self.buffer[self.offsets[i] : self.offsets[i + 1]].tobytes().decode()
+
+    def __iter__(self) -> Iterator[str]:
+        return (self[i] for i in range(len(self)))
 
 
 class Index:
-    """BM25 (rank-bm25's Okapi variant) over the passages of a corpus."""
+    """The passages of a corpus: their text, their sentences' spans and terms, and BM25 over them."""
 
-    def __init__(self, corpus: Corpus) -> None:
-        self.corpus = corpus
-        self.passages: list[Passage] = []
-        word_counts: Counter[str] = Counter()
-        for document in corpus.documents:
-            for passage, written in _passages(document):
-                self.passages.append(passage)
-                word_counts.update(written)
-        if not self.passages:
-            raise CorpusError("the corpus has no story text to quote, only titles, captions or page furniture")
-        self._bm25 = BM25Okapi([list(passage.terms) for passage in self.passages])
-        self._postings: dict[str, list[int]] = {}
-        for number, passage in enumerate(self.passages):
-            for term in set(passage.terms):
-                self._postings.setdefault(term, []).append(number)
-        document_frequency = Counter({term: len(postings) for term, postings in self._postings.items()})
-        total = len(self.passages)
+    def __init__(self, arrays: dict[str, np.ndarray]) -> None:
+        """From the arrays `arrays()` gave; raises ValueError when they do not fit together."""
+        self._arrays = arrays
+        self.sources = tuple(
+            Source(doc_id, title)
+            for doc_id, title in zip(Strings.stored(arrays, "doc_ids"), Strings.stored(arrays, "titles"), strict=True)
+        )
+        self.warnings = tuple(Strings.stored(arrays, "warnings"))
+        self.terms = list(Strings.stored(arrays, "terms"))
+        self._term_ids = {term: i for i, term in enumerate(self.terms)}
+        self._texts = Strings.stored(arrays, "texts")
+        self._passage_source = arrays["passage_source"]
+        self._passage_paragraph = arrays["passage_paragraph"]
+        self._passage_sentences = arrays["passage_sentences"]  # passage i's are [i] .. [i + 1]
+        self._sentence_spans = arrays["sentence_spans"]
+        self._sentence_term_offsets = arrays["sentence_term_offsets"]
+        self._sentence_terms = arrays["sentence_terms"]
+        self._bm25 = SparseBM25(arrays["bm25_offsets"], arrays["bm25_passages"], arrays["bm25_weights"], len(self))
+        self._check()
         # Lucene's smoothed idf: always positive, and largest for a term the corpus lacks.
-        self._idf = {term: math.log(1 + (total - n + 0.5) / (n + 0.5)) for term, n in document_frequency.items()}
-        self._unseen_idf = math.log(1 + (total + 0.5) / 0.5)
+        frequency = np.diff(self._bm25.offsets)
+        self._idf = np.log(1 + (len(self) - frequency + 0.5) / (frequency + 0.5))
+        self._unseen_idf = math.log(1 + (len(self) + 0.5) / 0.5)
         # By first letter, which typists rarely get wrong; most used first, so that a misspelling
         # equally close to two words is read as the usual one.
         self._words_by_initial: dict[str, list[str]] = {}
-        for word, _ in word_counts.most_common():
+        for word in Strings.stored(arrays, "words"):
             self._words_by_initial.setdefault(word[0], []).append(word)
 
-    def scores(self, terms: list[str]) -> np.ndarray:
-        return self._bm25.get_scores(terms)
+    @classmethod
+    def build(cls, corpus: Corpus, progress: Progress | None = None) -> "Index":
+        """Index a corpus; raises CorpusError when it holds nothing to quote."""
+        builder = _Builder()
+        for done, document in enumerate(corpus.documents, 1):
+            builder.add(document)
+            if progress:
+                progress(done, len(corpus.documents))
+        if not builder.passage_terms:
+            raise CorpusError("the corpus has no story text to quote, only titles, captions or page furniture")
+        return cls(builder.arrays(corpus))
 
-    def containing(self, terms: list[str]) -> np.ndarray:
-        """The passages that hold any of the terms, in corpus order."""
-        found = {number for term in terms for number in self._postings.get(term, ())}
-        return np.array(sorted(found), dtype=np.intp)
+    def arrays(self) -> dict[str, np.ndarray]:
+        return dict(self._arrays)
+
+    def __len__(self) -> int:
+        return len(self._passage_source)
+
+    def passage(self, number: int) -> Passage:
+        first, last = self._passage_sentences[number], self._passage_sentences[number + 1]
+        sentences = tuple(
+            Sentence(int(start), int(end), self._sentence_term_set(s))
+            for s, (start, end) in enumerate(self._sentence_spans[first:last], start=first)
+        )
+        source = self.sources[self._passage_source[number]]
+        return Passage(number, source, int(self._passage_paragraph[number]), self._texts[number], sentences)
+
+    def passage_at(self, doc_id: str, paragraph: int) -> Passage | None:
+        """The passage a citation points to, if that paragraph is one."""
+        source = next((i for i, s in enumerate(self.sources) if s.doc_id == doc_id), None)
+        if source is None:
+            return None
+        first, last = np.searchsorted(self._passage_source, [source, source + 1])
+        found = first + np.searchsorted(self._passage_paragraph[first:last], paragraph)
+        return self.passage(int(found)) if found < last and self._passage_paragraph[found] == paragraph else None
+
+    def top_passages(self, terms: list[str], k: int) -> list[tuple[Passage, float]]:
+        """The k passages holding the question's terms that BM25 ranks best, best first, with their scores."""
+        numbers, scores = self._bm25.top([self._term_ids[t] for t in terms if t in self._term_ids], k)
+        return [(self.passage(int(n)), float(s)) for n, s in zip(numbers, scores, strict=True)]
+
+    def bm25_scores(self, terms: list[str]) -> np.ndarray:
+        """Every passage's BM25 score, as rank-bm25 computes it."""
+        return self._bm25.scores([self._term_ids.get(t, -1) for t in terms])
 
     def idf(self, term: str) -> float:
-        return self._idf.get(term, self._unseen_idf)
+        number = self._term_ids.get(term)
+        return self._unseen_idf if number is None else float(self._idf[number])
 
     def knows(self, term: str) -> bool:
-        return term in self._idf
+        return term in self._term_ids
 
     def term_for(self, word: str) -> str:
         """The term a question word stands for: its own stem, or, if the corpus lacks it, that of the corpus word
@@ -114,3 +186,88 @@ class Index:
         known = self._words_by_initial.get(word[0], [])
         match = process.extractOne(word, known, scorer=DamerauLevenshtein.distance, score_cutoff=edits)
         return stem(match[0]) if match else term
+
+    def _sentence_term_set(self, sentence: int) -> frozenset[str]:
+        ids = self._sentence_terms[self._sentence_term_offsets[sentence] : self._sentence_term_offsets[sentence + 1]]
+        return frozenset(self.terms[i] for i in ids)
+
+    def _check(self) -> None:
+        passages, sentences = len(self), len(self._sentence_spans)
+        fits = (
+            len(self._texts) == len(self._passage_paragraph) == passages
+            and len(self._passage_sentences) == passages + 1
+            and self._passage_sentences[-1] == sentences
+            and len(self._sentence_term_offsets) == sentences + 1
+            and self._sentence_term_offsets[-1] == len(self._sentence_terms)
+            and len(self._bm25.offsets) == len(self.terms) + 1
+            and self._bm25.offsets[-1] == len(self._bm25.passages) == len(self._bm25.weights)
+            and (passages == 0 or 0 <= self._passage_source.min() <= self._passage_source.max() < len(self.sources))
+            and (len(self._sentence_terms) == 0 or self._sentence_terms.max() < len(self.terms))
+        )
+        if not fits:
+            raise ValueError("the index arrays do not fit together")
+
+
+class _Builder:
+    """Collects passages document by document, then packs them into the index's arrays."""
+
+    def __init__(self) -> None:
+        self.term_ids: dict[str, int] = {}
+        self.word_counts: Counter[str] = Counter()
+        self.texts: list[str] = []
+        self.passage_source: list[int] = []
+        self.passage_paragraph: list[int] = []
+        self.passage_sentences: list[int] = [0]
+        self.passage_terms: list[np.ndarray] = []
+        self.sentence_spans: list[tuple[int, int]] = []
+        self.sentence_term_offsets: list[int] = [0]
+        self.sentence_terms: list[int] = []
+        self.sources = 0
+
+    def add(self, document: Document) -> None:
+        for number, paragraph in enumerate(document.paragraphs, start=1):
+            if ends_story(paragraph):
+                break
+            spans = sentence_spans(paragraph)
+            texts = [paragraph[start:end] for start, end in spans]
+            if not is_prose(texts):
+                continue
+            kept = [(span, words(text)) for span, text in zip(spans, texts, strict=True) if not is_notice(text)]
+            written = [word for _, sentence_words in kept for word in sentence_words]
+            if not written:
+                continue
+            self.word_counts.update(written)
+            self.texts.append(paragraph)
+            self.passage_source.append(self.sources)
+            self.passage_paragraph.append(number)
+            for span, sentence_words in kept:
+                ids = [self.term_ids.setdefault(stem(word), len(self.term_ids)) for word in sentence_words]
+                self.sentence_spans.append(span)
+                self.sentence_terms.extend(sorted(set(ids)))
+                self.sentence_term_offsets.append(len(self.sentence_terms))
+            self.passage_sentences.append(len(self.sentence_spans))
+            self.passage_terms.append(np.array([self.term_ids[stem(w)] for w in written], dtype=np.int32))
+        self.sources += 1
+
+    def arrays(self, corpus: Corpus) -> dict[str, np.ndarray]:
+        bm25 = SparseBM25.build(self.passage_terms, len(self.term_ids))
+        packed = {
+            "doc_ids": Strings.pack([d.doc_id for d in corpus.documents]),
+            "titles": Strings.pack([d.title for d in corpus.documents]),
+            "warnings": Strings.pack(list(corpus.warnings)),
+            "terms": Strings.pack(list(self.term_ids)),
+            "words": Strings.pack([word for word, _ in self.word_counts.most_common()]),
+            "texts": Strings.pack(self.texts),
+        }
+        arrays = {key: array for name, strings in packed.items() for key, array in strings.to_arrays(name).items()}
+        return arrays | {
+            "passage_source": np.array(self.passage_source, dtype=np.int32),
+            "passage_paragraph": np.array(self.passage_paragraph, dtype=np.int32),
+            "passage_sentences": np.array(self.passage_sentences, dtype=np.int64),
+            "sentence_spans": np.array(self.sentence_spans, dtype=np.int32).reshape(-1, 2),
+            "sentence_term_offsets": np.array(self.sentence_term_offsets, dtype=np.int64),
+            "sentence_terms": np.array(self.sentence_terms, dtype=np.int32),
+            "bm25_offsets": bm25.offsets,
+            "bm25_passages": bm25.passages,
+            "bm25_weights": bm25.weights,
+        }

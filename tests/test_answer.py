@@ -4,6 +4,7 @@ import pytest
 
 from retrieval.analysis import collapse_whitespace
 from retrieval.answer import MAX_QUESTION_CHARS, MAX_QUOTES, Outcome, answer
+from retrieval.corpus import load_corpus
 
 QUESTIONS = [
     "Why might Russia need North Korean artillery?",
@@ -32,7 +33,7 @@ def test_quotes_are_verbatim_and_cited(story, question: str) -> None:
     result = answer(story.index, question)
     assert result.answered
     assert 1 <= len(result.quotes) <= MAX_QUOTES
-    documents = {d.doc_id: d for d in story.corpus.documents}
+    documents = {d.doc_id: d for d in load_corpus(story.source).documents}  # the files, not the index
     for quote in result.quotes:
         document = documents[quote.doc_id]
         assert quote.title == document.title
@@ -86,21 +87,19 @@ def test_the_examples_offered_to_people_are_answered(story) -> None:
 
 
 def test_a_tiny_corpus_where_every_paragraph_matches_still_answers(tmp_path) -> None:
-    from retrieval.corpus import load_corpus
     from retrieval.index import Index
 
     body = "\n\n".join(f"The armored train rolled slowly through valley number {n}." for n in range(3))
     (tmp_path / "a.txt").write_text(f"Trains\n\n{body}\n", encoding="utf-8")
-    result = answer(Index(load_corpus(tmp_path)), "How slowly did the armored train roll?")
+    result = answer(Index.build(load_corpus(tmp_path)), "How slowly did the armored train roll?")
     assert result.answered and result.quotes
 
 
 def _index_of(tmp_path, text: str):
-    from retrieval.corpus import load_corpus
     from retrieval.index import Index
 
     (tmp_path / "story.txt").write_text(text, encoding="utf-8")
-    return Index(load_corpus(tmp_path))
+    return Index.build(load_corpus(tmp_path))
 
 
 def test_a_misspelt_name_finds_the_story_spelling(story) -> None:

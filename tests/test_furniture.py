@@ -36,13 +36,13 @@ def test_furniture_never_reaches_the_index(tmp_path: Path) -> None:
         "Popular posts from this blog\n\nAnother story entirely about other leaders meeting.\n",
         encoding="utf-8",
     )
-    index = Index(load_corpus(tmp_path))
-    quotable = [p.quote(0, len(p.sentences) - 1) for p in index.passages]
+    index = Index.build(load_corpus(tmp_path))
+    quotable = [p.quote(0, len(p.sentences) - 1) for p in map(index.passage, range(len(index)))]
     assert quotable == ["The leaders met in the city on Tuesday."]
-    assert [p.paragraph for p in index.passages] == [2]
+    assert [p.paragraph for p in map(index.passage, range(len(index)))] == [2]
 
 
 def test_the_bundled_story_quotes_no_page_furniture(story) -> None:
-    text = " ".join(p.quote(0, len(p.sentences) - 1) for p in story.index.passages)
+    text = " ".join(p.quote(0, len(p.sentences) - 1) for p in map(story.index.passage, range(len(story.index))))
     for furniture in ("File Image", "Click Here", "Popular posts", "JavaScript", "playback", "Reuters", "Otti Adds"):
         assert furniture not in text
