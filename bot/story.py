@@ -7,7 +7,7 @@ from pathlib import Path
 
 from retrieval.corpus import load_corpus
 from retrieval.index import Index
-from retrieval.store import StaleIndex, UnusableIndex, fingerprint, load, save, stored_path
+from retrieval.store import Fingerprint, StaleIndex, UnusableIndex, load, save, stored_path
 
 BUNDLED_STORY = Path(__file__).parent / "story"
 # Questions the bundled story really answers, offered to people who do not know what to ask.
@@ -40,18 +40,18 @@ def open_story(corpus: Path | None, cache_dir: Path | None = None) -> Story:
 
 
 def _indexed(source: Path, cache_dir: Path) -> Index:
-    key = fingerprint(source)
+    fingerprint = Fingerprint(source)
     stored = stored_path(cache_dir, source)
     if stored.exists():
         try:
-            return load(stored, key)
+            return load(stored, fingerprint)
         except StaleIndex:
             log.warning("the stored index of %s is out of date: rebuilding it", source)
         except UnusableIndex as error:
             log.warning("%s: rebuilding the index", error)
     index = _build(source)
     try:
-        save(index, stored, key)
+        save(index, stored, fingerprint)
     except OSError as error:
         log.warning("cannot keep the index in %s (%s): it will be built again next time", cache_dir, error.strerror)
     return index
