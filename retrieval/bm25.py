@@ -73,8 +73,10 @@ class SparseBM25:
 
 
 def okapi_idf(frequency: np.ndarray, size: int) -> np.ndarray:
-    """rank-bm25's Okapi idf: log((N - n + 0.5) / (n + 0.5)), with a negative one raised to EPSILON x the mean."""
+    """rank-bm25's Okapi idf: log((N - n + 0.5) / (n + 0.5)), a negative one raised to EPSILON x the mean over the
+    terms that occur."""
     idf = np.log(size - frequency + 0.5) - np.log(frequency + 0.5)
-    if len(idf):
-        idf[idf < 0] = EPSILON * (idf.sum() / len(idf))
+    occurring = frequency > 0
+    if occurring.any():
+        idf[(idf < 0) & occurring] = EPSILON * idf[occurring].mean()
     return idf

@@ -19,7 +19,7 @@ def storybot(*args: str, stdin: str = "", cwd: Path, env: dict[str, str] | None 
         capture_output=True,
         text=True,
         cwd=cwd,
-        env={**clean, **(env or {})},
+        env={**clean, "STORYBOT_CACHE_DIR": str(cwd / ".storybot-cache"), **(env or {})},
         timeout=60,
     )
 
@@ -106,6 +106,14 @@ def test_corpus_setting_comes_from_dot_env_and_the_flag_wins(tmp_path: Path) -> 
     assert from_env["quotes"][0]["doc_id"] == "a.txt"
     from_flag = json.loads(storybot("ask", "--json", "--corpus", "b", "What floats?", cwd=tmp_path).stdout)
     assert from_flag["quotes"][0]["doc_id"] == "b.txt"
+
+
+def test_the_index_is_kept_and_no_progress_bar_goes_to_a_pipe(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Apples\n\nApples grow on trees in the orchard.\n", encoding="utf-8")
+    for _ in range(2):  # built, then loaded
+        done = storybot("ask", "--corpus", "a.txt", "Where do apples grow?", cwd=tmp_path)
+        assert done.returncode == 0 and done.stderr == "" and "orchard" in done.stdout
+    assert len(list((tmp_path / ".storybot-cache").glob("index-*.npz"))) == 1
 
 
 def test_help_works_on_every_command(tmp_path: Path) -> None:

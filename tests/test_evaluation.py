@@ -1,6 +1,7 @@
 """The evaluation command: question files of both formats, tallies that count what happened, one table."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -118,6 +119,7 @@ def test_the_command_prints_both_systems_side_by_side(tmp_path: Path, corpus) ->
         capture_output=True,
         text=True,
         timeout=60,
+        env={**os.environ, "STORYBOT_CACHE_DIR": str(tmp_path / "cache")},
     )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -133,6 +135,7 @@ def test_a_missing_question_file_is_a_one_line_error(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=60,
+        env={**os.environ, "STORYBOT_CACHE_DIR": str(tmp_path / "cache")},
     )
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.strip().splitlines() == [

@@ -23,6 +23,7 @@ def free_port() -> int:
 async def start(cwd: Path, **settings: str) -> asyncio.subprocess.Process:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STORYBOT_")}
     env.update({f"STORYBOT_{name.upper()}": value for name, value in settings.items()})
+    env.setdefault("STORYBOT_CACHE_DIR", str(cwd / ".storybot-cache"))
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run", cwd=cwd, env=env,
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
