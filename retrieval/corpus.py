@@ -1,6 +1,7 @@
 """Reading a corpus: files of text, Markdown or HTML become documents of numbered paragraphs."""
 
 import itertools
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -132,11 +133,15 @@ def read_document(path: Path, doc_id: str) -> Document:
 
 def _files(root: Path) -> list[Path]:
     """Files under root in sorted path order; hidden files and folders (.git, .DS_Store) are not part of it."""
-    return sorted(
-        path
-        for path in root.rglob("*")
-        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(root).parts)
-    )
+    found: list[str] = []
+    for folder, subfolders, names in os.walk(root, onerror=_raise):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        found += [os.path.join(folder, name) for name in names if not name.startswith(".")]
+    return [Path(path) for path in sorted(found, key=lambda path: path.split(os.sep))]
+
+
+def _raise(error: OSError) -> None:
+    raise error
 
 
 def corpus_files(path: Path) -> tuple[Path, list[Path]]:
