@@ -71,3 +71,11 @@ def not_allowed() -> str:
 
 def unknown_command(name: str) -> str:
     return f"I don't know the command /{name}. Send /help to see what I can do."
+
+
+def slow_down(seconds: int) -> str:
+    return f"You are asking faster than I can keep up with. Please wait {seconds} seconds, then ask again."
+
+
+def something_went_wrong() -> str:
+    return "Sorry, something went wrong on my side while answering. Please ask again."

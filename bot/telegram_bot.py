@@ -4,8 +4,11 @@ import asyncio
 import functools
 import hashlib
 import logging
+import random
 import re
+import weakref
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,6 +30,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     ApplicationHandlerStop,
+    BaseUpdateProcessor,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -39,6 +43,7 @@ from telegram.ext import (
 
 from bot import messages
 from bot.commands import COMMANDS, parse_command
+from bot.limits import QuestionLimit, Verdict
 from bot.render_html import MESSAGE_LIMIT, render_answer, render_paragraph, render_text
 from bot.render_text import render_answer as render_plain
 from bot.story import Story
@@ -48,7 +53,14 @@ from retrieval.answer import Answer, answer
 log = logging.getLogger("storybot.telegram")
 
 PARAGRAPH_BUTTON = "para"  # callback data: para:<document key>:<paragraph number>
-SEND_ATTEMPTS = 3
+# A send is tried this often, waiting twice as long each time from FIRST_BACKOFF (or as long as a
+# 429 says), a little over half a minute in all: long enough for Telegram to recover from a hiccup,
+# short enough that the answer is still wanted.
+SEND_ATTEMPTS = 6
+FIRST_BACKOFF = 0.5
+MAX_BACKOFF = 8.0
+# Updates of different chats are handled at once, up to this many.
+CONCURRENT_UPDATES = 64
 
 
 def document_key(doc_id: str) -> str:
@@ -89,26 +101,59 @@ async def best_effort(call: Awaitable[Any], what: str) -> None:
 
 
 async def send_reliably(send: Callable[[], Awaitable[Message]], what: str) -> Message | None:
-    """Send, retrying timeouts and dropped connections briefly; flood waits are the rate limiter's."""
+    """Send, retrying what may pass: a flood wait (429, for as long as Telegram asks), a server error (5xx), a
+    timeout or a dropped connection. What still fails is logged once; None then."""
     for attempt in range(1, SEND_ATTEMPTS + 1):
         try:
             return await send()
         except BadRequest:
             raise  # the server read the request and refused it: sending it again changes nothing
-        except (TimedOut, NetworkError) as error:
+        except (RetryAfter, TimedOut, NetworkError) as error:
             if attempt == SEND_ATTEMPTS:
-                log.error("%s failed after %d attempts: %s", what, attempt, error)
+                log.error("%s not delivered after %d attempts: %s", what, attempt, error)
                 return None
-            await asyncio.sleep(0.5 * 2**attempt)
+            backoff = min(FIRST_BACKOFF * 2 ** (attempt - 1), MAX_BACKOFF) * random.uniform(0.8, 1.2)
+            await asyncio.sleep(_seconds(error.retry_after) if isinstance(error, RetryAfter) else backoff)
     return None
+
+
+def _seconds(retry_after: float | timedelta) -> float:
+    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
+
+
+class ChatOrder(BaseUpdateProcessor):
+    """Many chats answered at once, each chat's updates in the order they came: a reader's second
+    question is not answered before the first."""
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._chats: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock = self._chats.get(chat.id)
+        if lock is None:
+            lock = self._chats[chat.id] = asyncio.Lock()
+        async with lock:
+            await coroutine
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
 
 
 class Handlers:
     """Every update handler, bound to the story they answer from."""
 
-    def __init__(self, story: Story, allowed_chats: frozenset[int] | None) -> None:
+    def __init__(self, story: Story, allowed_chats: frozenset[int] | None, questions_per_minute: int) -> None:
         self.story = story
         self.allowed_chats = allowed_chats
+        self.limit = QuestionLimit(questions_per_minute)
         self.refused: set[int] = set()
         self.doc_ids = {document_key(source.doc_id): source.doc_id for source in story.index.sources}
 
@@ -123,13 +168,13 @@ class Handlers:
         if chat_id in self.allowed_chats or (chat_id is None and user_id in self.allowed_chats):
             return
         who = chat_id if chat_id is not None else user_id
-        if update.effective_message and who not in self.refused:
-            self.refused.add(who)
-            await self._send(update.effective_message, render_text(messages.not_allowed()), what="refusal")
-        elif update.callback_query:
+        if update.callback_query:
             await best_effort(update.callback_query.answer(messages.not_allowed()), "answerCallbackQuery")
         elif update.inline_query:
             await best_effort(update.inline_query.answer([], cache_time=0, is_personal=True), "answerInlineQuery")
+        elif update.effective_message and who not in self.refused:
+            self.refused.add(who)
+            await self._send(update.effective_message, render_text(messages.not_allowed()), what="refusal")
         raise ApplicationHandlerStop
 
     # -- commands -----------------------------------------------------------------------------
@@ -212,6 +257,13 @@ class Handlers:
     # -- sending ------------------------------------------------------------------------------
 
     async def _answer(self, message: Message, question: str) -> None:
+        person = message.from_user.id if message.from_user else message.chat.id
+        verdict = self.limit.check(person)
+        if verdict is Verdict.NOTICE:
+            notice = messages.slow_down(self.limit.wait_seconds(person))
+            await self._send(message, render_text(notice), what="slow-down notice")
+        if verdict is not Verdict.ASK:
+            return
         await best_effort(message.chat.send_action(ChatAction.TYPING), "sendChatAction")
         result = answer(self.story.index, question)
         markup = self._paragraph_buttons(result)
@@ -258,8 +310,11 @@ class Handlers:
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log and carry on: one failed update must not stop the bot serving the next."""
+    """Log, tell the person in plain words (never the error itself), and carry on with the next update."""
     log.error("update %s failed: %s", getattr(update, "update_id", "?"), context.error, exc_info=context.error)
+    message = update.effective_message if isinstance(update, Update) else None
+    if message is not None and message.chat is not None:
+        await best_effort(message.chat.send_message(messages.something_went_wrong()), "error notice")
 
 
 async def register_commands(application: Application) -> None:
@@ -278,10 +333,18 @@ def build_application(settings: Settings, story: Story) -> Application:
     bot = StoryBot(
         token=settings.telegram_token.get_secret_value(),
         base_url=settings.telegram_base_url,
-        rate_limiter=AIORateLimiter(max_retries=3),
+        # Keeps under Telegram's flood limits (30 messages a second, 20 a minute to a group);
+        # the 429s that still come are retried by send_reliably.
+        rate_limiter=AIORateLimiter(max_retries=0) if settings.flood_limit else None,
     )
-    application = ApplicationBuilder().bot(bot).post_init(register_commands).build()
-    handlers = Handlers(story, settings.allowed_chats)
+    application = (
+        ApplicationBuilder()
+        .bot(bot)
+        .concurrent_updates(ChatOrder(CONCURRENT_UPDATES))
+        .post_init(register_commands)
+        .build()
+    )
+    handlers = Handlers(story, settings.allowed_chats, settings.questions_per_minute)
     application.add_handler(TypeHandler(Update, handlers.guard), group=-1)
     application.add_handler(CommandHandler(list(COMMANDS), handlers.command))
     application.add_handler(CommandHandler("ask", handlers.ask_command))

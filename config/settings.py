@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "0.0.0.0"  # where the webhook server binds; the public URL may front a proxy
     webhook_port: int = Field(default=8443, ge=1, le=65535)
+    questions_per_minute: int = Field(default=20, ge=5)  # per person; 5 a minute is never refused
+    flood_limit: bool = True  # python-telegram-bot's AIORateLimiter, under Telegram's own limits
     allowed_chats: Annotated[frozenset[int] | None, NoDecode] = None  # None: everyone
     log_level: LogLevel = "INFO"
 

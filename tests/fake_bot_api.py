@@ -10,6 +10,7 @@ import contextlib
 import html
 import itertools
 import json
+import random
 import re
 import socket
 import time
@@ -103,15 +104,27 @@ class Call:
     params: dict[str, Any]
 
 
+# What can go wrong with a call: a flood wait, server errors, a connection dropped with no answer, a
+# reply that comes too late (after the client's 5-second read timeout).
+FAULTS = ("429", "500", "502", "503", "drop")
+STALL_SECONDS = 6.0
+
+
 @dataclass
 class FakeBotAPI:
     calls: list[Call] = field(default_factory=list)
     updates: list[dict] = field(default_factory=list)
-    fail: dict[str, list[int]] = field(default_factory=dict)  # method -> statuses to answer before succeeding
+    # method -> faults to answer before succeeding: a status (429, 500, ...), "drop" or "stall"
+    fail: dict[str, list[int | str]] = field(default_factory=dict)
+    chaos: float = 0.0  # besides, this share of all calls but getMe get one of FAULTS at random
+    chaos_seed: int = 0
+    faults: list[str] = field(default_factory=list)  # "method fault", each injected
     rejected: list[str] = field(default_factory=list)  # why each 400 was given
+    acknowledged: int = 0  # updates below this id were confirmed by a later getUpdates offset
     port: int = 0
 
     def __post_init__(self) -> None:
+        self._chaos = random.Random(self.chaos_seed)
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._new_update = asyncio.Event()
@@ -160,14 +173,26 @@ class FakeBotAPI:
 
     # -- the methods --------------------------------------------------------------------------
 
-    async def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict]:
+    async def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict] | None:
+        """The status and body to answer with; None to drop the connection without an answer."""
         self.calls.append(Call(method, params))
+        fault: int | str | None = None
         if self.fail.get(method):
-            status = self.fail[method].pop(0)
-            body: dict[str, Any] = {"ok": False, "error_code": status, "description": "Injected failure"}
-            if status == 429:
-                body["parameters"] = {"retry_after": 1}
-            return status, body
+            fault = self.fail[method].pop(0)
+        elif self.chaos and method != "getMe" and self._chaos.random() < self.chaos:
+            fault = self._chaos.choice(FAULTS)
+        if fault is not None:
+            self.faults.append(f"{method} {fault}")
+            if fault == "drop":
+                return None
+            if fault == "stall":
+                await asyncio.sleep(STALL_SECONDS)
+            else:
+                status = int(fault)
+                body: dict[str, Any] = {"ok": False, "error_code": status, "description": "Injected failure"}
+                if status == 429:
+                    body["parameters"] = {"retry_after": 1}
+                return status, body
         if method not in SUPPORTED:
             return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
         if method == "getMe":
@@ -192,6 +217,7 @@ class FakeBotAPI:
 
     async def _get_updates(self, params: dict) -> list[dict]:
         offset = params.get("offset") or 0
+        self.acknowledged = max(self.acknowledged, offset)
         self.updates = [u for u in self.updates if u["update_id"] >= offset]
         if not self.updates:
             self._new_update.clear()
@@ -233,8 +259,11 @@ class _Endpoint(RequestHandler):
         if token != TOKEN:
             self._reply(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
             return
-        status, body = await self.api.handle(method, self._params())
-        self._reply(status, body)
+        outcome = await self.api.handle(method, self._params())
+        if outcome is None:
+            self.detach().close()  # the connection drops with no answer at all
+            return
+        self._reply(*outcome)
 
     get = post
 
@@ -265,6 +294,7 @@ USER = {"id": 42, "is_bot": False, "first_name": "Ada", "username": "ada"}
 
 
 def message_update(text: str, chat_id: int = PRIVATE_CHAT, reply_to: dict | None = None, **extra: Any) -> dict:
+    """A message as Telegram sends it; in a private chat, from the person whose chat it is."""
     chat = (
         {"id": chat_id, "type": "private", "first_name": "Ada"}
         if chat_id > 0
@@ -274,7 +304,7 @@ def message_update(text: str, chat_id: int = PRIVATE_CHAT, reply_to: dict | None
         "message_id": int(time.time() * 1000) % 10**9,
         "date": int(time.time()),
         "chat": chat,
-        "from": USER,
+        "from": {**USER, "id": chat_id} if chat_id > 0 else USER,
         "text": text,
         **extra,
     }

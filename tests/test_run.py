@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.fake_bot_api import PRIVATE_CHAT, TOKEN, FakeBotAPI, message_update
 
@@ -92,3 +93,56 @@ async def test_no_token_is_a_one_line_error(tmp_path: Path) -> None:
     assert err.decode().strip() == (
         "storybot: error: STORYBOT_TELEGRAM_TOKEN is not set: get a token from @BotFather and export it"
     )
+
+
+# Three questions whose answers are told apart by a word each.
+QUESTIONS = {"Who is Sergei Shoigu?": "Shoigu", "What is the Hwasong?": "Hwasong", "What train does Kim use?": "train"}
+
+
+def answered(api: FakeBotAPI, chat_id: int) -> set[str]:
+    texts = [m["text"] for m in api.sent("sendMessage", chat_id=chat_id)]
+    return {question for question, word in QUESTIONS.items() if any(word in text for text in texts)}
+
+
+async def test_every_answer_arrives_while_a_fifth_of_all_calls_fail(tmp_path: Path) -> None:
+    api = await FakeBotAPI(chaos=0.2, chaos_seed=2026).start()
+    chats = range(1001, 1021)
+    process = await start(tmp_path, telegram_token=TOKEN, telegram_base_url=api.base_url)
+    try:
+        for question in QUESTIONS:
+            for chat in chats:
+                api.push(message_update(question, chat_id=chat))
+        deadline = asyncio.get_running_loop().time() + 120
+        while any(answered(api, chat) != set(QUESTIONS) for chat in chats):
+            assert process.returncode is None, "the bot stopped"
+            assert asyncio.get_running_loop().time() < deadline, {c: answered(api, c) for c in chats}
+            await asyncio.sleep(0.2)
+    finally:
+        status, output = await stop(process)
+        await api.stop()
+    kinds = {fault.split()[1] for fault in api.faults}
+    assert kinds == {"429", "500", "502", "503", "drop"}, api.faults
+    assert sum(fault.startswith("sendMessage") for fault in api.faults) >= 5
+    assert status == 0, output
+    assert "Traceback" not in output and TOKEN not in output
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+async def test_stopping_loses_no_acknowledged_update(api: FakeBotAPI, tmp_path: Path, stop_signal: int) -> None:
+    process = await start(tmp_path, telegram_token=TOKEN, telegram_base_url=api.base_url)
+    chats = range(2001, 2031)
+    try:
+        await api.wait_for("getUpdates", timeout=60)
+        for chat in chats:
+            api.push(message_update("Who is Sergei Shoigu?", chat_id=chat))
+        await api.wait_for("sendMessage", timeout=60)  # answering has begun: stop in the middle of it
+    finally:
+        process.send_signal(stop_signal)
+        _, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, err.decode()
+    acknowledged = [chat for update_id, chat in enumerate(chats, 1) if update_id < api.acknowledged]
+    assert acknowledged, "the bot acknowledged no update before stopping"
+    assert all(api.sent("sendMessage", chat_id=chat) for chat in acknowledged)
+    # The rest stay with Telegram for the next start, as a fresh getUpdates shows.
+    waiting = [u["update_id"] for u in api.updates if u["update_id"] >= api.acknowledged]
+    assert waiting == list(range(api.acknowledged, len(chats) + 1))

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from telegram.ext import Application
 
+from bot import telegram_bot
 from bot.story import Story, open_story
 from bot.telegram_bot import build_application
 from config import Settings
@@ -204,11 +205,66 @@ async def test_long_answers_are_split_between_quotes(api: FakeBotAPI, tmp_path: 
     assert "reply_markup" in sent[-1] and all("reply_markup" not in m for m in sent[:-1])
 
 
-async def test_flaky_sends_are_retried(api: FakeBotAPI, bot: Application) -> None:
-    api.fail["sendMessage"] = [502, 429]
+@pytest.mark.parametrize("faults", [[429, 429], [500, 502], [503, "drop"], ["drop", "drop"], ["stall"]])
+async def test_every_kind_of_fault_is_retried_until_the_answer_goes_through(
+    api: FakeBotAPI, bot: Application, faults: list
+) -> None:
+    api.fail["sendMessage"] = list(faults)
     api.push(message_update(EXAMPLE))
-    answers = await api.wait_for("sendMessage", count=3, chat_id=PRIVATE_CHAT)
+    answers = await api.wait_for("sendMessage", count=len(faults) + 1, chat_id=PRIVATE_CHAT, timeout=30)
+    assert api.faults == [f"sendMessage {fault}" for fault in faults]
     assert "limited stockpiles" in answers[-1]["text"]
+
+
+async def test_a_send_that_keeps_failing_is_logged_once_and_the_bot_goes_on(
+    api: FakeBotAPI, bot: Application, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(telegram_bot, "FIRST_BACKOFF", 0.01)
+    api.fail["sendMessage"] = [502] * telegram_bot.SEND_ATTEMPTS
+    api.push(message_update(EXAMPLE))
+    await api.wait_for("sendMessage", count=telegram_bot.SEND_ATTEMPTS, chat_id=PRIVATE_CHAT)
+    api.push(message_update("Who is Sergei Shoigu?"))
+    sent = await api.wait_for("sendMessage", count=telegram_bot.SEND_ATTEMPTS + 1, chat_id=PRIVATE_CHAT)
+    assert "Shoigu" in sent[-1]["text"]
+    given_up = [r for r in caplog.records if "not delivered" in r.getMessage()]
+    assert len(given_up) == 1 and given_up[0].levelname == "ERROR"
+    assert f"after {telegram_bot.SEND_ATTEMPTS} attempts" in given_up[0].getMessage()
+
+
+async def test_one_chats_questions_are_answered_in_order(api: FakeBotAPI, bot: Application) -> None:
+    questions = ["Who is Sergei Shoigu?", "What train does Kim use?", "What is the Hwasong?"]
+    for question in questions:
+        api.push(message_update(question))
+    sent = await api.wait_for("sendMessage", count=3, chat_id=PRIVATE_CHAT)
+    assert ["Shoigu" in sent[0]["text"], "train" in sent[1]["text"], "Hwasong" in sent[2]["text"]] == [True] * 3
+
+
+async def test_a_person_asking_too_fast_is_told_once_then_ignored(api: FakeBotAPI, story: Story) -> None:
+    application = await start_bot(api, story, questions_per_minute=5)
+    try:
+        for n in range(8):
+            api.push(message_update(f"Who is Sergei Shoigu? ({n})"))
+        api.push(message_update("Who is Sergei Shoigu?", chat_id=PRIVATE_CHAT + 1))
+        await api.wait_for("sendMessage", chat_id=PRIVATE_CHAT + 1)
+        sent = await api.wait_for("sendMessage", count=6, chat_id=PRIVATE_CHAT)
+    finally:
+        await stop_bot(application)
+    assert len(api.sent("sendMessage", chat_id=PRIVATE_CHAT)) == 6
+    assert all("Shoigu" in m["text"] for m in sent[:5])
+    assert "asking faster than I can keep up" in sent[5]["text"] and "seconds" in sent[5]["text"]
+
+
+async def test_an_error_while_answering_is_apologised_for_without_internals(
+    api: FakeBotAPI, bot: Application, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("internal detail /srv/storybot/index.npz")
+
+    monkeypatch.setattr(telegram_bot, "answer", broken)
+    api.push(message_update(EXAMPLE))
+    (sent,) = await api.wait_for("sendMessage", chat_id=PRIVATE_CHAT)
+    assert "something went wrong" in sent["text"]
+    assert "internal" not in sent["text"] and "RuntimeError" not in sent["text"]
 
 
 async def test_only_allowed_chats_are_served(api: FakeBotAPI, story: Story) -> None:
@@ -222,3 +278,22 @@ async def test_only_allowed_chats_are_served(api: FakeBotAPI, story: Story) -> N
         await stop_bot(application)
     (refusal,) = api.sent("sendMessage", chat_id=GROUP_CHAT)
     assert "not open to this chat" in refusal["text"]
+
+
+async def test_allowed_chats_are_honoured_by_buttons_and_inline_queries(api: FakeBotAPI, story: Story) -> None:
+    stranger = {**USER, "id": 999}
+    application = await start_bot(api, story, allowed_chats=frozenset({PRIVATE_CHAT}))
+    try:
+        message = {"message_id": 1000, "date": 0, "chat": {"id": 999, "type": "private"}, "text": "answer"}
+        data = f"para:{telegram_bot.document_key(story.index.sources[0].doc_id)}:1"
+        api.push(
+            {"callback_query": {"id": "cb9", "from": stranger, "chat_instance": "c", "data": data, "message": message}}
+        )
+        api.push({"inline_query": {"id": "iq9", "from": stranger, "query": EXAMPLE, "offset": ""}})
+        (pressed,) = await api.wait_for("answerCallbackQuery")
+        (inline,) = await api.wait_for("answerInlineQuery")
+    finally:
+        await stop_bot(application)
+    assert "not open to this chat" in pressed["text"]
+    assert inline["results"] == []
+    assert api.sent("sendMessage") == []
