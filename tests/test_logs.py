@@ -54,8 +54,6 @@ def test_tracebacks_are_written_only_when_debugging() -> None:
     try:
         raise ValueError("boom")
     except ValueError:
-        record = logging.getLogger("x").makeRecord(
-            "x", logging.ERROR, "f", 1, "failed", (), __import__("sys").exc_info()
-        )
+        record = logging.getLogger("x").makeRecord("x", logging.ERROR, "f", 1, "failed", (), sys.exc_info())
     assert OneLineFormatter("%(message)s", tracebacks=False).format(record) == "failed"
     assert "ValueError: boom" in OneLineFormatter("%(message)s", tracebacks=True).format(record)
