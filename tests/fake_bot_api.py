@@ -102,6 +102,7 @@ def parse_telegram_html(text: str) -> str:
 class Call:
     method: str
     params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
 
 
 # What can go wrong with a call: a flood wait, server errors, a connection dropped with no answer, a
@@ -158,9 +159,12 @@ class FakeBotAPI:
         self._new_update.set()
         return update_id
 
-    def sent(self, method: str = "sendMessage", chat_id: int | None = None) -> list[dict]:
+    def sent_calls(self, method: str = "sendMessage", chat_id: int | None = None) -> list[Call]:
         calls = [c for c in self.calls if c.method == method]
-        return [c.params for c in calls if chat_id is None or c.params.get("chat_id") == chat_id]
+        return [c for c in calls if chat_id is None or c.params.get("chat_id") == chat_id]
+
+    def sent(self, method: str = "sendMessage", chat_id: int | None = None) -> list[dict]:
+        return [c.params for c in self.sent_calls(method, chat_id)]
 
     async def wait_for(self, method: str, count: int = 1, chat_id: int | None = None, timeout: float = 15) -> list:
         deadline = time.monotonic() + timeout
