@@ -6,6 +6,7 @@ from collections.abc import Callable
 from enum import Enum
 
 WINDOW_SECONDS = 60.0
+FORGET_AFTER_PEOPLE = 10_000  # past this many people remembered, those quiet for a minute are forgotten
 
 
 class Verdict(Enum):
@@ -25,6 +26,8 @@ class QuestionLimit:
 
     def check(self, person: int) -> Verdict:
         now = self.clock()
+        if len(self._asked) > FORGET_AFTER_PEOPLE:
+            self._forget(now)
         asked = self._asked.setdefault(person, deque())
         while asked and asked[0] <= now - WINDOW_SECONDS:
             asked.popleft()
@@ -36,6 +39,12 @@ class QuestionLimit:
             return Verdict.IGNORE
         self._noticed.add(person)
         return Verdict.NOTICE
+
+    def _forget(self, now: float) -> None:
+        """Drop the people who have not asked within the window, so that memory follows the active ones."""
+        for person in [p for p, asked in self._asked.items() if not asked or asked[-1] <= now - WINDOW_SECONDS]:
+            del self._asked[person]
+            self._noticed.discard(person)
 
     def wait_seconds(self, person: int) -> int:
         """How long until the person may ask again."""

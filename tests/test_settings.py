@@ -38,3 +38,10 @@ def test_an_unreadable_dot_env_is_a_settings_error(tmp_path: Path, monkeypatch: 
     (tmp_path / ".env").write_bytes(b"STORYBOT_LOG_LEVEL=\xff\xfe\n")
     with pytest.raises(SettingsError, match=r"^\.env: cannot be read"):
         load_settings()
+
+
+def test_the_question_limit_cannot_refuse_five_a_minute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SettingsError, match="STORYBOT_QUESTIONS_PER_MINUTE"):
+        load_settings(questions_per_minute=3)
+    assert load_settings().questions_per_minute >= 5
