@@ -9,6 +9,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from rapidfuzz import process
@@ -117,11 +118,6 @@ class Index:
         frequency = np.diff(self._bm25.offsets)
         self._idf = np.log(1 + (len(self) - frequency + 0.5) / (frequency + 0.5))
         self._unseen_idf = math.log(1 + (len(self) + 0.5) / 0.5)
-        # By first letter, which typists rarely get wrong; most used first, so that a misspelling
-        # equally close to two words is read as the usual one.
-        self._words_by_initial: dict[str, list[str]] = {}
-        for word in Strings.stored(arrays, "words"):
-            self._words_by_initial.setdefault(word[0], []).append(word)
 
     @classmethod
     def build(cls, corpus: Corpus, progress: Progress | None = None) -> "Index":
@@ -164,10 +160,6 @@ class Index:
         numbers, scores = self._bm25.top([self._term_ids[t] for t in terms if t in self._term_ids], k)
         return [(self.passage(int(n)), float(s)) for n, s in zip(numbers, scores, strict=True)]
 
-    def bm25_scores(self, terms: list[str]) -> np.ndarray:
-        """Every passage's BM25 score, as rank-bm25 computes it."""
-        return self._bm25.scores([self._term_ids.get(t, -1) for t in terms])
-
     def idf(self, term: str) -> float:
         number = self._term_ids.get(term)
         return self._unseen_idf if number is None else float(self._idf[number])
@@ -186,6 +178,15 @@ class Index:
         known = self._words_by_initial.get(word[0], [])
         match = process.extractOne(word, known, scorer=DamerauLevenshtein.distance, score_cutoff=edits)
         return stem(match[0]) if match else term
+
+    @cached_property
+    def _words_by_initial(self) -> dict[str, list[str]]:
+        """The corpus's words by first letter, which typists rarely get wrong; most used first, so that a
+        misspelling equally close to two words is read as the usual one. Made when first needed."""
+        words_by_initial: dict[str, list[str]] = {}
+        for word in Strings.stored(self._arrays, "words"):
+            words_by_initial.setdefault(word[0], []).append(word)
+        return words_by_initial
 
     def _sentence_term_set(self, sentence: int) -> frozenset[str]:
         ids = self._sentence_terms[self._sentence_term_offsets[sentence] : self._sentence_term_offsets[sentence + 1]]

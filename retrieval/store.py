@@ -8,6 +8,7 @@ import hashlib
 import os
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, cached_property
 from importlib.metadata import version
@@ -45,22 +46,25 @@ class Fingerprint:
 
     @cached_property
     def listing(self) -> str:
-        root, files = corpus_files(self.corpus)
-        digest = hashlib.blake2b(_analyzer(), digest_size=20)
-        for file in files:
-            status = file.stat()
-            digest.update(f"\0{file.relative_to(root).as_posix()}\0{status.st_size}\0{status.st_mtime_ns}".encode())
-        return digest.hexdigest()
+        return self._digest(_size_and_time)
 
     @cached_property
     def content(self) -> str:
+        return self._digest(Path.read_bytes)
+
+    def _digest(self, read: Callable[[Path], bytes]) -> str:
         root, files = corpus_files(self.corpus)
         digest = hashlib.blake2b(_analyzer(), digest_size=20)
         for file in files:
-            content = file.read_bytes()
-            digest.update(f"\0{file.relative_to(root).as_posix()}\0{len(content)}\0".encode())
-            digest.update(content)
+            data = read(file)
+            digest.update(f"\0{file.relative_to(root).as_posix()}\0{len(data)}\0".encode())
+            digest.update(data)
         return digest.hexdigest()
+
+
+def _size_and_time(file: Path) -> bytes:
+    status = file.stat()
+    return f"{status.st_size} {status.st_mtime_ns}".encode()
 
 
 @cache
