@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -9,7 +10,7 @@ from typing import NoReturn
 from bot.console import run_console
 from bot.logs import configure_logging
 from bot.render_text import render_answer
-from bot.story import Story, open_story
+from bot.story import BUNDLED_STORY, Story, open_story
 from config import Settings, SettingsError, load_settings
 from retrieval.answer import Answer, answer
 from retrieval.corpus import CorpusError, load_corpus
@@ -52,7 +53,6 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="make each document a story of its own, asked its questions and others' (to be declined)",
     )
-    evaluate.set_defaults(handler=_evaluate)
 
     run = commands.add_parser("run", help="serve the story on Telegram (STORYBOT_TELEGRAM_TOKEN required)")
     run.add_argument("--corpus", type=Path, help=corpus_help)
@@ -100,9 +100,12 @@ def _ask(story: Story, settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _evaluate(story: Story, settings: Settings, args: argparse.Namespace) -> int:
+def _evaluate(settings: Settings, args: argparse.Namespace) -> int:
     questions = read_questions(args.questions)
-    tallies = evaluate(load_corpus(story.source), questions, args.per_document)
+    corpus = load_corpus(settings.corpus or BUNDLED_STORY)
+    for warning in corpus.warnings:
+        logging.getLogger(PROG).warning(warning)
+    tallies = evaluate(corpus, questions, args.per_document)
     print(evaluation_table(tallies))
     return 0
 
@@ -134,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         configure_logging(settings.log_level, secrets, PROG)
         if args.command == "run" and settings.telegram_token is None:
             raise StartError("STORYBOT_TELEGRAM_TOKEN is not set: get a token from @BotFather and export it")
+        if args.command == "eval":  # measures the corpus itself: no index of the whole corpus to open
+            return _evaluate(settings, args)
         story = open_story(settings.corpus, settings.cache_dir)
         return args.handler(story, settings, args)
     except (SettingsError, CorpusError, EvaluationError, StartError) as error:
