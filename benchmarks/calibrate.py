@@ -1,66 +1,175 @@
-"""Choose the decline threshold (retrieval.answer.MIN_COVERAGE) by leave-one-story-out cross-validation.
+"""Fit the answer policy (retrieval.answer.Policy) by leave-one-story-out cross-validation.
 
-usage: python benchmarks/calibrate.py CORPUS QUESTIONS [--target 0.96]
+usage: python benchmarks/calibrate.py --squad ../shared/benchmarks/squad-dev-public \\
+           --story ../shared/stories --story-questions ../shared/eval/story-dev.jsonl ../shared/eval/story-chat-dev.jsonl
 
-Each document of CORPUS is a story of its own, as with `storybot eval --per-document`. For each
-story, the threshold is fitted on the others (the lowest that declines TARGET of their off-topic
-questions) and the story is measured with it; the figures over all stories are what to expect on
-articles the threshold never saw.
+The stories: each SQuAD article, asked its own questions (in SQuAD's wording and, where given, as people
+chat them) and every 12th question of the other articles, which it must not answer with confidence; and
+the story itself, asked its question sets (answerable, related but unanswered, off-topic). Each story is
+a fold: the policy is fitted on the others and measured on it, so the figures are what to expect of
+stories and questions the policy never saw. Then it is fitted on all of them: those are the constants.
 """
 
 import argparse
+import json
+import pickle
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from retrieval.answer import answer
+from retrieval.answer import Outcome, Policy, answer
 from retrieval.corpus import Corpus, load_corpus
-from retrieval.evaluation import Question, Tally, read_questions, stories
+from retrieval.evaluation import OFF_TOPIC_STRIDE, Question, holds, read_questions
 from retrieval.index import Index
 
-GRID = np.round(np.arange(0.20, 0.90, 0.005), 3)
-
-# (question, its quotes with no threshold, the coverage of the best passage), per story
-Replies = list[tuple[Question, list[str], float]]
-
-
-def replies(corpus: Corpus, questions: list[Question]) -> list[Replies]:
-    found = []
-    for documents, asked in stories(corpus, questions, per_document=True):
-        index = Index.build(Corpus(documents))
-        results = [answer(index, question.text, min_coverage=0.0) for question in asked]
-        found.append([(q, [quote.text for quote in r.quotes], r.coverage) for q, r in zip(asked, results, strict=True)])
-    return found
+MEANING_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
+SIMILARITY_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0)
+KIND_MISSING_PENALTIES = (0.0, 0.1, 0.2, 0.3, 0.5)
+# The share of each kind of unanswerable question the confident threshold keeps from being answered with
+# confidence: other stories' questions, and those about the story that it does not answer.
+NOT_CONFIDENT_TARGETS = {"elsewhere": 0.96, "related": 0.75, "offtopic": 1.0}
+# Questions of other stories that the decline threshold declines outright, beside every off-topic one.
+DECLINE_TARGET = 0.25
+# Relatedness kept between the most related off-topic question and the decline threshold.
+DECLINE_MARGIN = 0.1
+_NEVER = Policy(answer_at=float("inf"), closest_at=float("-inf"))
 
 
-def fitted(story_replies: list[Replies], target: float) -> float:
-    """The lowest threshold that declines `target` of the off-topic questions."""
-    off_topic = np.array([coverage for story in story_replies for q, _, coverage in story if q.off_topic])
-    declined = (off_topic[None, :] < GRID[:, None]).mean(axis=1)
-    return float(GRID[np.argmax(declined >= target)] if (declined >= target).any() else GRID[-1])
+@dataclass(frozen=True)
+class Asked:
+    """One question asked of one story, with what the policy needs to decide and to be judged."""
+
+    story: str
+    text: str
+    kind: str  # own, elsewhere (another story's), related, offtopic
+    coverage: float
+    similarity: float
+    kind_missing: bool  # the question asks for a kind of answer ("how fast") no quote gives
+    hit: dict[float, bool]  # by meaning weight: a quote holds the answer
+    first: dict[float, bool]  # by meaning weight: the first quote holds it
+
+
+def asked(name: str, index: Index, questions: list[tuple[str, Question]]) -> Iterator[Asked]:
+    for kind, question in questions:
+        hit, first = {}, {}
+        for weight in MEANING_WEIGHTS:
+            result = answer(index, question.text, replace(_NEVER, meaning_weight=weight))
+            quotes = [quote.text for quote in result.quotes]
+            found = [any(holds(quote, gold) for quote in quotes) for gold in question.answers]
+            hit[weight] = bool(found) and (all(found) if question.all_answers else any(found))
+            first[weight] = bool(quotes) and any(holds(quotes[0], gold) for gold in question.answers)
+        yield Asked(name, question.text, kind, result.coverage, result.similarity, result.kind_missing, hit, first)
+
+
+def squad_stories(folder: Path) -> Iterator[Asked]:
+    corpus = load_corpus(folder / "corpus")
+    sets = [read_questions(folder / "questions.jsonl")]
+    if (folder / "chat-questions.jsonl").exists():
+        sets.append(read_questions(folder / "chat-questions.jsonl"))
+    for document in corpus.documents:
+        name = Path(document.doc_id).stem
+        index = Index.build(Corpus((document,)))
+        for questions in sets:
+            own = [("own", q) for q in questions if q.document == name]
+            others = [("elsewhere", q) for q in questions if q.document != name][::OFF_TOPIC_STRIDE]
+            yield from asked(name, index, own + others)
+
+
+def story(folder: Path, question_files: list[Path]) -> Iterator[Asked]:
+    index = Index.build(load_corpus(folder))
+    for path in question_files:
+        questions = read_questions(path)
+        kinds = ["offtopic" if q.off_topic else "related" if q.related else "own" for q in questions]
+        yield from asked("story", index, list(zip(kinds, questions, strict=True)))
+
+
+def _per_story(own: list[Asked], measure: Callable[[Asked], float]) -> float:
+    """The mean over stories of each story's mean: a story with many questions weighs no more than one with few."""
+    stories = sorted({r.story for r in own})
+    return float(np.mean([np.mean([measure(r) for r in own if r.story == name]) for name in stories]))
+
+
+def fit(rows: list[Asked]) -> Policy:
+    own = [r for r in rows if r.kind == "own"]
+    meaning_weight = max(MEANING_WEIGHTS, key=lambda w: _per_story(own, lambda r: r.hit[w] + r.first[w]))
+    best: tuple[float, Policy] | None = None
+    for similarity_weight in SIMILARITY_WEIGHTS:
+        for penalty in KIND_MISSING_PENALTIES:
+            policy = _thresholds(rows, Policy(meaning_weight, similarity_weight, kind_missing_penalty=penalty))
+            confident = _per_story(own, lambda r: _relatedness(r, policy) >= policy.answer_at)
+            if best is None or confident > best[0]:
+                best = (confident, policy)
+    assert best is not None
+    return best[1]
+
+
+def _relatedness(row: Asked, policy: Policy) -> float:
+    """As retrieval.answer weighs it; the decline threshold sees it before the kind of answer is looked for."""
+    penalty = policy.kind_missing_penalty if row.kind_missing else 0.0
+    return row.coverage + policy.similarity_weight * row.similarity - penalty
+
+
+def _before_penalty(row: Asked, policy: Policy) -> float:
+    return row.coverage + policy.similarity_weight * row.similarity
+
+
+def _thresholds(rows: list[Asked], policy: Policy) -> Policy:
+    """The lowest confident threshold that keeps the target of unanswerable questions from confidence, and
+    the decline threshold below which every off-topic question and half of the other stories' ones fall."""
+    answer_at = max(
+        float(np.quantile([_relatedness(r, policy) for r in rows if r.kind == kind], target)) + 1e-6
+        for kind, target in NOT_CONFIDENT_TARGETS.items()
+        if any(r.kind == kind for r in rows)
+    )
+    elsewhere = [_before_penalty(r, policy) for r in rows if r.kind == "elsewhere"]
+    off_topic = [_before_penalty(r, policy) for r in rows if r.kind == "offtopic"]
+    closest_at = max(float(np.quantile(elsewhere, DECLINE_TARGET)), max(off_topic, default=0.0) + DECLINE_MARGIN)
+    return replace(policy, answer_at=round(answer_at, 3), closest_at=round(min(closest_at, answer_at), 3))
+
+
+def outcome(row: Asked, policy: Policy) -> Outcome:
+    if _before_penalty(row, policy) < policy.closest_at:
+        return Outcome.DECLINED
+    return Outcome.ANSWERED if _relatedness(row, policy) >= policy.answer_at else Outcome.CLOSEST
+
+
+def figures(rows: list[Asked], policies: dict[str, Policy]) -> dict[str, float]:
+    """What each story's rows get from the policy fitted for it."""
+    decided = [(r, outcome(r, policies[r.story]), policies[r.story].meaning_weight) for r in rows]
+    own = [(r, o, w) for r, o, w in decided if r.kind == "own"]
+    shares = {
+        "reply holds the answer": np.mean([o is not Outcome.DECLINED and r.hit[w] for r, o, w in own]),
+        "first quote holds it": np.mean([o is not Outcome.DECLINED and r.first[w] for r, o, w in own]),
+        "answered with confidence": np.mean([o is Outcome.ANSWERED for _, o, _ in own]),
+    }
+    for kind, label in (("elsewhere", "other stories'"), ("related", "related"), ("offtopic", "off-topic")):
+        outcomes = [o for r, o, _ in decided if r.kind == kind]
+        if outcomes:
+            shares[f"{label} not answered with confidence"] = np.mean([o is not Outcome.ANSWERED for o in outcomes])
+            shares[f"{label} declined"] = np.mean([o is Outcome.DECLINED for o in outcomes])
+    return {name: round(float(value), 3) for name, value in shares.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("corpus", type=Path)
-    parser.add_argument("questions", type=Path)
-    parser.add_argument("--target", type=float, default=0.96, help="share of off-topic questions to decline")
+    parser.add_argument("--squad", type=Path, required=True, help="corpus/*.txt, questions.jsonl, chat-questions.jsonl")
+    parser.add_argument("--story", type=Path, required=True, help="the story's corpus")
+    parser.add_argument("--story-questions", type=Path, nargs="+", required=True, help="question sets about the story")
+    parser.add_argument("--keep", type=Path, help="also write what was measured here, for further study")
     args = parser.parse_args()
-    story_replies = replies(load_corpus(args.corpus), read_questions(args.questions))
-    held_out = Tally()
-    thresholds = []
-    for n, story in enumerate(story_replies):
-        threshold = fitted(story_replies[:n] + story_replies[n + 1 :], args.target)
-        thresholds.append(threshold)
-        for question, quotes, coverage in story:
-            held_out.record(question, quotes if coverage >= threshold else [], 0.0)
-    rows = held_out.rows()
-    print(f"thresholds fitted without each story: {', '.join(f'{t:.3f}' for t in thresholds)}")
-    print(
-        f"cross-validated: reply holds the answer {rows['reply holds the answer']:.3f}, "
-        f"first quote {rows['first quote holds it']:.3f}, off-topic declined {rows['off-topic declined']:.3f}"
-    )
-    print(f"fitted on all stories: {fitted(story_replies, args.target):.3f}")
+    rows = [*squad_stories(args.squad), *story(args.story, args.story_questions)]
+    if args.keep:
+        args.keep.write_bytes(pickle.dumps(rows))
+    names = sorted({r.story for r in rows})
+    held_out = {name: fit([r for r in rows if r.story != name]) for name in names}
+    for name, policy in held_out.items():
+        print(f"fitted without {name}: {policy}")
+    print("cross-validated:", json.dumps(figures(rows, held_out), indent=1))
+    final = fit(rows)
+    print("fitted on all stories:", final)
+    print("on the stories it was fitted on:", json.dumps(figures(rows, dict.fromkeys(names, final)), indent=1))
 
 
 if __name__ == "__main__":

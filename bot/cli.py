@@ -64,6 +64,7 @@ def as_json(result: Answer, story: Story) -> str:
     return json.dumps(
         {
             "question": result.question,
+            "outcome": result.outcome.value,
             "answered": result.answered,
             "quotes": [
                 {"text": q.text, "doc_id": q.doc_id, "title": q.title, "paragraph": q.paragraph, "score": q.score}

@@ -1,11 +1,12 @@
 """What the bot says besides quotes, in plain words; each channel's renderer formats and escapes it."""
 
 from bot.story import Story
-from retrieval.answer import MAX_QUESTION_CHARS, Answer, Outcome
+from retrieval.answer import MAX_QUESTION_CHARS, Answer, Problem
+from retrieval.furniture import readable_title
 
 
 def titles(story: Story) -> str:
-    names = [f"“{document.title}”" for document in story.index.sources]
+    names = [f"“{readable_title(document.title)}”" for document in story.index.sources]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
@@ -37,20 +38,25 @@ def help_text(story: Story) -> str:
 
 
 def sources(story: Story) -> str:
-    lines = [f"{n}. {document.title} ({document.doc_id})" for n, document in enumerate(story.index.sources, 1)]
+    lines = [f"{n}. {readable_title(document.title)} ({document.doc_id})" for n, document in enumerate(story.index.sources, 1)]
     return "I quote from these articles:\n" + "\n".join(lines)
 
 
 def declined(answer: Answer, story: Story) -> str:
     """Why there are no quotes, and what the person could do instead."""
-    if answer.outcome is Outcome.TOO_LONG:
+    if answer.problem is Problem.TOO_LONG:
         return f"That question is too long for me: please keep it under {MAX_QUESTION_CHARS} characters."
-    if answer.outcome is Outcome.NO_QUESTION:
+    if answer.problem is Problem.NO_QUESTION:
         return f"Ask me a question about the story, for example:\n{_for_example(story)}"
     return (
         f"The story does not answer that. It covers {titles(story)}. "
         "Try asking about what happens in it, or send /sources to see the articles."
     )
+
+
+def not_sure() -> str:
+    """Said before the quotes of a `closest` answer, so that nobody takes them for a confident one."""
+    return "I'm not sure the story answers exactly that. The closest it comes:"
 
 
 def how_to_ask() -> str:

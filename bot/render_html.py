@@ -7,7 +7,8 @@ from collections.abc import Callable
 from bot import messages
 from bot.story import Story
 from retrieval.analysis import analyze
-from retrieval.answer import Answer
+from retrieval.answer import Answer, Outcome
+from retrieval.furniture import readable_title
 
 # Telegram's limit. It counts characters after parsing; counting the HTML itself is stricter and
 # holds for any Bot API server, whichever way it counts.
@@ -28,15 +29,17 @@ def highlight(text: str, question_terms: set[str]) -> str:
 
 
 def _title(title: str) -> str:
+    title = readable_title(title)
     return html.escape(title if len(title) <= TITLE_LIMIT else title[: TITLE_LIMIT - 1] + "…")
 
 
 def render_answer(answer: Answer, story: Story) -> list[str]:
-    """The messages that carry an answer: each quote as a blockquote with its citation beneath."""
-    if not answer.answered:
+    """The messages that carry an answer: each quote as a blockquote with its citation beneath; a `closest`
+    answer first says, in italics, that it may not be one."""
+    if answer.outcome is Outcome.DECLINED:
         return render_text(messages.declined(answer, story))
     terms = set(answer.terms)
-    blocks = []
+    blocks = [f"<i>{html.escape(messages.not_sure())}</i>"] if answer.outcome is Outcome.CLOSEST else []
     for number, quote in enumerate(answer.quotes, 1):
         cite = f"\n[{number}] <i>{_title(quote.title)}</i>, paragraph {quote.paragraph}"
         quoted = _fitted(quote.text, lambda text: f"<blockquote>{highlight(text, terms)}</blockquote>", len(cite))

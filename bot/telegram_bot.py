@@ -245,7 +245,7 @@ class Handlers:
             return
         result = answer(self.story.index, query.query)
         pages = render_answer(result, self.story)
-        description = result.quotes[0].text if result.answered else messages.declined(result, self.story)
+        description = result.quotes[0].text if result.quotes else messages.declined(result, self.story)
         article = InlineQueryResultArticle(
             id=hashlib.sha256(query.query.encode()).hexdigest()[:32],
             title=result.question[:200] or "StoryBot",
@@ -270,7 +270,7 @@ class Handlers:
         await self._send(message, render_answer(result, self.story), markup=markup, plain=result, what="answer")
 
     def _paragraph_buttons(self, result: Answer) -> InlineKeyboardMarkup | None:
-        if not result.answered:
+        if not result.quotes:
             return None
         buttons = [
             InlineKeyboardButton(

@@ -13,14 +13,12 @@ MAX_QUESTION_CHARS = 1000
 
 # How much a sentence's paragraph counts beside the sentence itself.
 PASSAGE_WEIGHT = 0.5
-# Share of the question's weight (squared surprisal in English, so one rare word outweighs several
-# common ones) that some candidate's paragraph must hold for an answer. Chosen by cross-validation
-# across SQuAD articles, to decline 96% of the questions asked of the wrong article.
-MIN_COVERAGE = 0.55
 # A further quote must score at least this share of the best one.
 MIN_RELATIVE_SCORE = 0.5
+# Further quotes stop short of this many characters in all: a reply is read on a phone.
+QUOTED_CHARACTERS = 550
 # Passages whose sentences are considered, best first.
-CANDIDATE_PASSAGES = 10
+CANDIDATE_PASSAGES = 12
 # Two quotes sharing this share of their terms say the same thing.
 SAME_THING = 0.6
 # The bonus for giving the kind of answer asked for, as a share of the question's mean idf.
@@ -37,11 +35,32 @@ _LEANS_BACK = re.compile(
 )
 
 
+@dataclass(frozen=True)
+class Policy:
+    """How words and meaning are weighed, and where the three outcomes part. Fitted by cross-validation
+    (benchmarks/calibrate.py; the folds and figures are in the README), not chosen by hand."""
+
+    meaning_weight: float = 0.25  # in ranking: a sentence's cosine with the question beside its share of the words
+    similarity_weight: float = 1.0  # in relatedness: the best cosine beside the best coverage
+    answer_at: float = 0.97  # relatedness from which the quotes answer with confidence
+    closest_at: float = 0.403  # relatedness below which nothing in the story is related
+    kind_missing_penalty: float = 0.2  # taken from relatedness when no quote gives the kind of answer asked for
+
+
+POLICY = Policy()
+
+
 class Outcome(Enum):
-    ANSWERED = "answered"
+    ANSWERED = "answered"  # the quotes answer the question
+    CLOSEST = "closest"  # the story may not answer exactly this; the quotes are the nearest it comes
+    DECLINED = "declined"  # nothing in the story is related
+
+
+class Problem(Enum):
+    """Why a message was not searched for at all."""
+
     NO_QUESTION = "no_question"
     TOO_LONG = "too_long"
-    NOT_IN_STORY = "not_in_story"
 
 
 @dataclass(frozen=True)
@@ -60,6 +79,9 @@ class Answer:
     quotes: tuple[Quote, ...] = field(default=())
     terms: tuple[str, ...] = field(default=())  # the question's terms, as matched against the story
     coverage: float = 0.0  # the most of the question's weight one passage holds
+    similarity: float = 0.0  # the best cosine of the question with a candidate sentence
+    kind_missing: bool = False  # the question asks for a kind of answer ("how fast") no quote gives
+    problem: Problem | None = None
 
     @property
     def answered(self) -> bool:
@@ -74,24 +96,33 @@ class _Candidate:
     terms: frozenset[str]
     score: float
     coverage: float
+    similarity: float
+    gives_kind: bool
 
 
-def answer(index: Index, question: str, min_coverage: float = MIN_COVERAGE) -> Answer:
-    """The best quotes for a question, or why there are none; min_coverage is there to be calibrated."""
+def answer(index: Index, question: str, policy: Policy = POLICY) -> Answer:
+    """The best quotes for a question and how sure they are, or why there are none."""
     question = clean_question(question)
     if len(question) > MAX_QUESTION_CHARS:
-        return Answer(question[:MAX_QUESTION_CHARS], Outcome.TOO_LONG)
+        return Answer(question[:MAX_QUESTION_CHARS], Outcome.DECLINED, problem=Problem.TOO_LONG)
     weights: dict[str, float] = {}
     for word in question_words(question):
         term = index.term_for(word)
         weights[term] = max(weights.get(term, 0.0), surprisal(word) ** 2)
     terms = tuple(weights)
     if not terms:
-        return Answer(question, Outcome.NO_QUESTION)
-    candidates = _candidates(index, question, weights)
-    coverage = max((c.coverage for c in candidates), default=0.0)
-    if not candidates or coverage < min_coverage:
-        return Answer(question, Outcome.NOT_IN_STORY, terms=terms, coverage=coverage)
+        return Answer(question, Outcome.DECLINED, problem=Problem.NO_QUESTION)
+    candidates = _candidates(index, question, weights, policy.meaning_weight)
+    if not candidates:
+        return Answer(question, Outcome.DECLINED, terms=terms)
+    coverage = max(c.coverage for c in candidates)
+    similarity = max(c.similarity for c in candidates)
+    relatedness = coverage + policy.similarity_weight * similarity
+    if relatedness < policy.closest_at:
+        return Answer(question, Outcome.DECLINED, terms=terms, coverage=coverage, similarity=similarity)
+    chosen = _select(candidates)
+    kind_missing = bool(answer_cues(question)) and not any(c.gives_kind for c in chosen)
+    relatedness -= policy.kind_missing_penalty if kind_missing else 0.0
     quotes = tuple(
         Quote(
             text=c.passage.quote(c.first, c.last),
@@ -100,37 +131,61 @@ def answer(index: Index, question: str, min_coverage: float = MIN_COVERAGE) -> A
             paragraph=c.passage.paragraph,
             score=round(c.score, 4),
         )
-        for c in _select(candidates)
+        for c in chosen
     )
-    return Answer(question, Outcome.ANSWERED, quotes, terms, coverage)
+    outcome = Outcome.ANSWERED if relatedness >= policy.answer_at else Outcome.CLOSEST
+    return Answer(question, outcome, quotes, terms, coverage, similarity, kind_missing)
 
 
-def _candidates(index: Index, question: str, weights: dict[str, float]) -> list[_Candidate]:
-    """Every sentence of the best passages that shares a term with the question, best first.
+def _candidates(index: Index, question: str, weights: dict[str, float], meaning_weight: float) -> list[_Candidate]:
+    """Every sentence of the passages BM25 ranks best, scored by the question's words it holds and by how
+    close it is in meaning, best first.
 
     `weights` says how much each question term tells; the share of it a passage holds is its coverage.
     """
     terms = list(weights)
     idf = {term: index.idf(term) for term in terms}
-    kind_bonus = ANSWER_KIND_BONUS * sum(idf.values()) / len(terms)
+    question_idf = sum(idf.values())
     total_weight = sum(weights.values())
     kind_weight = ANSWER_KIND_WEIGHT * total_weight / len(terms)
     cues = answer_cues(question)
+    passages = index.top_passages(terms, CANDIDATE_PASSAGES)
+    best_passage = max((abs(score) for _, score in passages), default=0.0) or 1.0
+    similarities = _similarities(index, question, [passage for passage, _ in passages])
     candidates = []
-    for passage, passage_score in index.top_passages(terms, CANDIDATE_PASSAGES):
+    for passage, passage_score in passages:
         held = sum(weights[t] for t in passage.terms.intersection(terms))
-        for position, sentence in enumerate(passage.sentences):
-            if not sentence.terms.intersection(terms):
-                continue
+        for position in range(len(passage.sentences)):
             first = position - 1 if position > 0 and _leans_back(passage, position) else position
             quoted = frozenset().union(*(s.terms for s in passage.sentences[first : position + 1]))
-            score = sum(idf[t] for t in quoted.intersection(terms)) + PASSAGE_WEIGHT * passage_score
             gives_kind = any(cue.search(passage.quote(first, position)) for cue in cues)
-            score += kind_bonus if gives_kind else 0.0
+            # Each part a share: of the question's idf, of the best passage's score, of one average term.
+            lexical = (
+                sum(idf[t] for t in quoted.intersection(terms)) / question_idf
+                + PASSAGE_WEIGHT * passage_score / best_passage
+                + (ANSWER_KIND_BONUS / len(terms) if gives_kind else 0.0)
+            )
             extra = kind_weight if gives_kind else 0.0
             coverage = (held + extra) / (total_weight + extra)
-            candidates.append(_Candidate(passage, first, position, quoted, score, coverage))
+            similarity = similarities[passage.first_sentence + position]
+            score = lexical + meaning_weight * similarity
+            candidates.append(_Candidate(passage, first, position, quoted, score, coverage, similarity, gives_kind))
     return sorted(candidates, key=lambda c: -c.score)
+
+
+def _similarities(index: Index, question: str, passages: list[Passage]) -> dict[int, float]:
+    """The cosine of the question with each sentence of the passages, by the sentence's number in the index."""
+    texts = {
+        passage.first_sentence + position: passage.text[sentence.start : sentence.end]
+        for passage in passages
+        for position, sentence in enumerate(passage.sentences)
+    }
+    if not texts:
+        return {}
+    keys = list(texts)
+    question_vector = index.vectors.embed(question)
+    cosines = index.vectors.get(keys, texts.__getitem__) @ question_vector
+    return dict(zip(keys, cosines.tolist(), strict=True))
 
 
 def _leans_back(passage: Passage, position: int) -> bool:
@@ -155,9 +210,15 @@ def _select(candidates: list[_Candidate]) -> list[_Candidate]:
                 continue
             if candidate in chosen or any(_same_thing(candidate, other) for other in chosen):
                 continue
+            if sum(map(_length, chosen)) + _length(candidate) > QUOTED_CHARACTERS:
+                continue
             chosen.append(candidate)
             seen_documents.add(doc_id)
     return sorted(chosen, key=lambda c: -c.score)
+
+
+def _length(candidate: _Candidate) -> int:
+    return len(candidate.passage.quote(candidate.first, candidate.last))
 
 
 def _with_next_sentence(candidate: _Candidate) -> _Candidate:

@@ -38,13 +38,15 @@ class EvaluationError(Exception):
 @dataclass(frozen=True)
 class Question:
     text: str
-    answers: tuple[str, ...]  # none: the story does not answer it, and it must be declined
+    answers: tuple[str, ...]  # none: the story does not answer it
     all_answers: bool = False  # a good reply holds every answer, not just one
     document: str | None = None  # the document it was written about
+    related: bool = False  # unanswered, yet about the story: not to be answered with confidence, not declined
 
     @property
     def off_topic(self) -> bool:
-        return not self.answers
+        """Nothing in the story is related: to be declined outright."""
+        return not self.answers and not self.related
 
 
 @dataclass
@@ -67,9 +69,9 @@ class Tally:
             self.declined += not quotes
             return
         self.answerable += 1
-        found = [any(_holds(quote, gold) for quote in quotes) for gold in question.answers]
+        found = [any(holds(quote, gold) for quote in quotes) for gold in question.answers]
         self.hits += all(found) if question.all_answers else any(found)
-        self.first_hits += bool(quotes) and any(_holds(quotes[0], gold) for gold in question.answers)
+        self.first_hits += bool(quotes) and any(holds(quotes[0], gold) for gold in question.answers)
         self.quotes += len(quotes)
         self.quoted_chars += sum(map(len, quotes))
 
@@ -142,10 +144,17 @@ def _question(row: dict) -> Question | None:
     answers = row.get("answers", row.get("gold")) or []
     if not isinstance(text, str) or not all(isinstance(a, str) for a in answers):
         raise ValueError("it needs a question text and answers that are strings")
-    if not answers and row.get("kind") != "offtopic":
-        raise ValueError('a question with no answers must have "kind": "offtopic"')
+    kind = row.get("kind", "answerable")
+    if not answers and kind not in ("offtopic", "related-unanswerable"):
+        raise ValueError('a question with no answers must have "kind": "offtopic" or "related-unanswerable"')
     document = row.get("article")
-    return Question(text, tuple(answers), bool(row.get("both")), str(document) if document is not None else None)
+    return Question(
+        text,
+        tuple(answers),
+        bool(row.get("both")),
+        str(document) if document is not None else None,
+        related=kind == "related-unanswerable",
+    )
 
 
 def evaluate(corpus: Corpus, questions: list[Question], per_document: bool = False) -> dict[str, Tally]:
@@ -188,7 +197,7 @@ def _naive_words(text: str) -> list[str]:
     return _NAIVE_WORD.findall(text.lower())
 
 
-def _holds(quote: str, answer_text: str) -> bool:
+def holds(quote: str, answer_text: str) -> bool:
     return _normal(answer_text) in _normal(quote)
 
 

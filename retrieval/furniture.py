@@ -41,3 +41,15 @@ def is_prose(sentences: list[str]) -> bool:
 
 def is_notice(sentence: str) -> bool:
     return bool(_NOTICE.search(sentence))
+
+
+# What sites hang on a headline: media labels, hashtags, and the site's name after a bar.
+_MEDIA_LABEL = re.compile(r"[(\[]\s*(?:video|videos|photos?|pictures?|watch|audio|listen|live|updated?)\s*[)\]]", re.I)
+_HASHTAG = re.compile(r"(?<!\w)#\w+")
+
+
+def readable_title(title: str) -> str:
+    """A headline as a person would cite it: "Putin(Video) | #SiteMascot" reads "Putin"."""
+    parts = [" ".join(_HASHTAG.sub(" ", _MEDIA_LABEL.sub(" ", part)).split()) for part in title.split("|")]
+    headline = max(parts, key=len)
+    return headline.strip(" -–—:") or title

@@ -5,6 +5,7 @@ loads from disk in a moment (see store.py) and a passage becomes Python objects 
 question reaches it.
 """
 
+import itertools
 import math
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -19,10 +20,17 @@ from retrieval.analysis import collapse_whitespace, sentence_spans, stem, words
 from retrieval.bm25 import SparseBM25
 from retrieval.corpus import Corpus, CorpusError, Document
 from retrieval.furniture import ends_story, is_notice, is_prose
+from retrieval.meaning import SentenceVectors, embedder
 
 # Shorter words are not respelt (too many neighbours); from LONG_WORD_LENGTH on, two edits are allowed.
 MIN_RESPELT_LENGTH = 5
 LONG_WORD_LENGTH = 9
+
+# A question word the corpus lacks is read as the corpus word nearest in meaning when their cosine reaches
+# this ("ammo" as "ammunition", "quick" as "faster"); unrelated words stay below 0.45 (see the README).
+MEANING_MATCH = 0.5
+# The corpus words considered for that, most used first: an archive's long tail is names, not synonyms.
+MEANING_VOCABULARY = 20_000
 
 # Called as documents are indexed: (documents done, documents in all).
 Progress = Callable[[int, int], None]
@@ -52,6 +60,7 @@ class Passage:
     paragraph: int  # counted from 1, as readers count them
     text: str
     sentences: tuple[Sentence, ...]  # only those worth quoting
+    first_sentence: int  # the index's number for sentences[0]; the others follow in order
 
     @property
     def terms(self) -> frozenset[str]:
@@ -144,7 +153,8 @@ class Index:
             for s, (start, end) in enumerate(self._sentence_spans[first:last], start=first)
         )
         source = self.sources[self._passage_source[number]]
-        return Passage(number, source, int(self._passage_paragraph[number]), self._texts[number], sentences)
+        paragraph = int(self._passage_paragraph[number])
+        return Passage(number, source, paragraph, self._texts[number], sentences, int(first))
 
     def passage_at(self, doc_id: str, paragraph: int) -> Passage | None:
         """The passage a citation points to, if that paragraph is one."""
@@ -177,7 +187,21 @@ class Index:
             return term
         known = self._words_by_initial.get(word[0], [])
         match = process.extractOne(word, known, scorer=DamerauLevenshtein.distance, score_cutoff=edits)
-        return stem(match[0]) if match else term
+        return stem(match[0]) if match else self._nearest_in_meaning(word) or term
+
+    def _nearest_in_meaning(self, word: str) -> str | None:
+        """The term of the corpus word closest in meaning to one the corpus lacks, if close enough."""
+        vocabulary, vectors = self._vocabulary_vectors
+        if not vocabulary or not word.isalpha():
+            return None
+        cosines = vectors @ self.vectors.embed(word)
+        best = int(np.argmax(cosines))
+        return stem(vocabulary[best]) if cosines[best] >= MEANING_MATCH else None
+
+    @cached_property
+    def _vocabulary_vectors(self) -> tuple[list[str], np.ndarray]:
+        vocabulary = [w for w in itertools.islice(Strings.stored(self._arrays, "words"), MEANING_VOCABULARY)]
+        return vocabulary, embedder()(vocabulary) if vocabulary else np.zeros((0, 1), dtype=np.float32)
 
     @cached_property
     def _words_by_initial(self) -> dict[str, list[str]]:
@@ -187,6 +211,11 @@ class Index:
         for word in Strings.stored(self._arrays, "words"):
             words_by_initial.setdefault(word[0], []).append(word)
         return words_by_initial
+
+    @cached_property
+    def vectors(self) -> SentenceVectors:
+        """Sentence vectors, keyed by Passage.first_sentence + position, embedded as questions reach them."""
+        return SentenceVectors(embedder())
 
     def _sentence_term_set(self, sentence: int) -> frozenset[str]:
         ids = self._sentence_terms[self._sentence_term_offsets[sentence] : self._sentence_term_offsets[sentence + 1]]

@@ -5,6 +5,7 @@ import re
 import unicodedata
 
 from retrieval.analysis import words
+from retrieval.vocabulary import plain_words
 
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 _TAG = re.compile(r"</?[a-zA-Z][^<>]{0,200}>")
@@ -13,27 +14,42 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u20
 # What kind of answer a question asks for, and how a sentence that gives one reads.
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 _DAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_NUMBER = (
+    r"(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty"
+    r"|hundreds?|thousands?|millions?|billions?|dozens?|several|a few)"
+)
+_SPEED = r"(?:km/h|kph|mph|km|kilomet(?:er|re)s?|miles?|knots)"
+_DISTANCE = r"(?:km|kilomet(?:er|re)s?|miles?|met(?:er|re)s?|feet|foot|yards?)"
+_DURATION = r"(?:seconds?|minutes?|hours?|days?|nights?|weeks?|months?|years?|decades?)"
+_AMOUNT = r"(?:dollars?|euros?|pounds?|rubles?|roubles?|won|percent|per cent|tons?|tonnes?|barrels?)"
+
+
+def _kind(asks: str, gives: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    return re.compile(asks, re.IGNORECASE), re.compile(gives, re.IGNORECASE)
+
+
 ANSWER_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
-    (
-        re.compile(r"\b(?:why|reasons?|cause[sd]?|purpose)\b", re.IGNORECASE),
-        re.compile(
-            r"\b(?:because|due to|owing to|thanks to|as a result|in order to|so that|so as to|reasons?"
-            r"|caused?|to help|aimed at|making|led to|since)\b",
-            re.IGNORECASE,
-        ),
+    _kind(
+        r"\b(?:why|reasons?|cause[sd]?|purpose)\b",
+        r"\b(?:because|due to|owing to|thanks to|as a result|in order to|so that|so as to|reasons?"
+        r"|caused?|to help|aimed at|making|led to|since)\b",
     ),
-    (
-        re.compile(r"\b(?:when|what (?:year|month|day|date|time))\b", re.IGNORECASE),
-        re.compile(
-            rf"\b(?:{_MONTHS}|{_DAYS}|\d{{3,4}}s?|yesterday|today|tomorrow|ago|early|late|century)\b", re.IGNORECASE
-        ),
+    _kind(
+        r"\b(?:when|what (?:year|month|day|date|time))\b",
+        rf"\b(?:{_MONTHS}|{_DAYS}|\d{{3,4}}s?|yesterday|today|tomorrow|ago|early|late|century)\b",
     ),
-    (
-        re.compile(r"\bhow (?:many|much|fast|far|long|old|big|large|heavy|often|slow)\b", re.IGNORECASE),
-        re.compile(
-            r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|hundreds?|thousands?|millions?)\b",
-            re.IGNORECASE,
-        ),
+    _kind(r"\b(?:how (?:fast|quick|quickly|slow|slowly)|speeds?)\b", rf"\b{_NUMBER}[\s-]*{_SPEED}(?!\w)"),
+    _kind(r"\bhow (?:far|wide|tall|high|deep)\b", rf"\b{_NUMBER}[\s-]*{_DISTANCE}\b"),
+    _kind(r"\bhow long\b", rf"\b{_NUMBER}[\s-]*(?:{_DURATION}|{_DISTANCE})\b"),
+    _kind(r"\bhow old\b", rf"\b{_NUMBER}[\s-]*years?\b|\baged? \d"),
+    _kind(r"\bhow much\b", rf"[$€£¥]\s*\d|\b{_NUMBER}[\s-]*(?:{_AMOUNT}|%)"),
+    _kind(r"\bhow many\b", rf"\b{_NUMBER}\b"),
+    # "Who is X?": a sentence that says what X is ("Sergei Shoigu, the defense secretary of Russia").
+    _kind(r"\bwho(?:'s|\s+(?:is|was|are|were))\b", r"\b[A-Z][\w'’-]+,\s+(?:the|a|an|who)\s"),
+    # "Who said / confirmed it?", "says who?": a sentence that names its source.
+    _kind(
+        r"\bwho(?!'s|\s+(?:is|was|are|were)\b)\b|\bsays who\b|\baccording to (?:who|whom)\b",
+        r"\b(?:said|says|told|according to|reported|confirmed|announced|stated|citing)\b",
     ),
 )
 
@@ -43,13 +59,9 @@ def answer_cues(question: str) -> list[re.Pattern[str]]:
     return [gives for asks, gives in ANSWER_KINDS if asks.search(question)]
 
 
-# Greetings and courtesies are said to the bot, not asked of the story.
-_COURTESIES = frozenset("hey hi hello hiya ok okay please pls plz thanks thank thx cheers".split())
-
-
 def question_words(question: str) -> list[str]:
-    """The words a question asks with, greetings and courtesies left out."""
-    return [word for word in words(question) if word not in _COURTESIES]
+    """The words a question asks with: greetings and chat filler left out, short forms written out."""
+    return plain_words(words(question))
 
 
 def clean_question(text: str) -> str:

@@ -1,0 +1,66 @@
+"""Meaning beyond shared words: sentence vectors from WordLlama, whose weights ship inside its wheel.
+
+People in a chat rarely use the story's words ("how quick is kims train" for "unable to travel faster
+than 59 km/h"); a static embedding model sees that the two are about the same thing, in microseconds
+and without torch. The model is loaded once, from the installed package, with downloads disabled:
+nothing here ever reaches a model hub.
+"""
+
+from collections import OrderedDict
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+# Sentence vectors kept per index: the story's all, an archive's most recently asked about.
+CACHED_VECTORS = 50_000
+
+
+class ModelError(Exception):
+    """The meaning model cannot be loaded; the message says why, in one line."""
+
+
+Embed = Callable[[list[str]], np.ndarray]
+
+
+@cache
+def embedder() -> Embed:
+    """The loaded model's embedding function: texts in, unit-length float32 rows out.
+
+    Raises ModelError, so that a broken install stops the bot at start, not in mid-conversation.
+    """
+    try:
+        import wordllama
+        from wordllama import WordLlama
+
+        # The package's own folder holds weights/ and tokenizers/, which is where load() looks in cache_dir.
+        model = WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True)
+    except Exception as error:  # any failure of a third-party loader means the same to a user
+        raise ModelError(f"cannot load the WordLlama model from its installed package ({error})") from None
+    return lambda texts: np.asarray(model.embed(texts, norm=True), dtype=np.float32)
+
+
+class SentenceVectors:
+    """The vectors of an index's sentences, embedded when first needed and kept in a bounded LRU."""
+
+    def __init__(self, embed: Embed, limit: int = CACHED_VECTORS) -> None:
+        self._embed, self._limit = embed, limit
+        self._vectors: OrderedDict[int, np.ndarray] = OrderedDict()
+
+    def embed(self, text: str) -> np.ndarray:
+        """One text's vector, not kept: a question is asked once."""
+        return self._embed([text])[0]
+
+    def get(self, keys: list[int], texts: Callable[[int], str]) -> np.ndarray:
+        """One row per key, in order; texts(key) gives what to embed for a key not seen before."""
+        missing = [key for key in dict.fromkeys(keys) if key not in self._vectors]
+        if missing:
+            for key, vector in zip(missing, self._embed([texts(key) for key in missing]), strict=True):
+                self._vectors[key] = vector
+        rows = np.stack([self._vectors[key] for key in keys]) if keys else np.zeros((0, 1), dtype=np.float32)
+        for key in keys:
+            self._vectors.move_to_end(key)
+        while len(self._vectors) > self._limit:
+            self._vectors.popitem(last=False)
+        return rows
