@@ -24,7 +24,8 @@ from retrieval.corpus import Corpus, load_corpus
 from retrieval.evaluation import OFF_TOPIC_STRIDE, Question, holds, read_questions
 from retrieval.index import Index
 
-MEANING_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
+# Rankings tried: (passage weight, meaning weight).
+RANKINGS = tuple((p, m) for p in (0.0, 0.25, 0.5) for m in (0.25, 0.5, 1.0, 1.5, 2.0, 3.0))
 SIMILARITY_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0)
 KIND_MISSING_PENALTIES = (0.0, 0.1, 0.2, 0.3, 0.5)
 # The share of each kind of unanswerable question the confident threshold keeps from being answered with
@@ -46,21 +47,23 @@ class Asked:
     kind: str  # own, elsewhere (another story's), related, offtopic
     coverage: float
     similarity: float
-    kind_missing: bool  # the question asks for a kind of answer ("how fast") no quote gives
-    hit: dict[float, bool]  # by meaning weight: a quote holds the answer
-    first: dict[float, bool]  # by meaning weight: the first quote holds it
+    kind_missing: dict[tuple[float, float], bool]  # by ranking: the question asks for a kind of answer no quote gives
+    hit: dict[tuple[float, float], bool]  # by ranking: a quote holds the answer
+    first: dict[tuple[float, float], bool]  # by ranking: the first quote holds it
 
 
 def asked(name: str, index: Index, questions: list[tuple[str, Question]]) -> Iterator[Asked]:
     for kind, question in questions:
-        hit, first = {}, {}
-        for weight in MEANING_WEIGHTS:
-            result = answer(index, question.text, replace(_NEVER, meaning_weight=weight))
+        hit, first, kind_missing = {}, {}, {}
+        for ranking in RANKINGS:
+            policy = replace(_NEVER, passage_weight=ranking[0], meaning_weight=ranking[1])
+            result = answer(index, question.text, policy)
             quotes = [quote.text for quote in result.quotes]
             found = [any(holds(quote, gold) for quote in quotes) for gold in question.answers]
-            hit[weight] = bool(found) and (all(found) if question.all_answers else any(found))
-            first[weight] = bool(quotes) and any(holds(quotes[0], gold) for gold in question.answers)
-        yield Asked(name, question.text, kind, result.coverage, result.similarity, result.kind_missing, hit, first)
+            kind_missing[ranking] = result.kind_missing
+            hit[ranking] = bool(found) and (all(found) if question.all_answers else any(found))
+            first[ranking] = bool(quotes) and any(holds(quotes[0], gold) for gold in question.answers)
+        yield Asked(name, question.text, kind, result.coverage, result.similarity, kind_missing, hit, first)
 
 
 def squad_stories(folder: Path) -> Iterator[Asked]:
@@ -93,11 +96,17 @@ def _per_story(own: list[Asked], measure: Callable[[Asked], float]) -> float:
 
 def fit(rows: list[Asked]) -> Policy:
     own = [r for r in rows if r.kind == "own"]
-    meaning_weight = max(MEANING_WEIGHTS, key=lambda w: _per_story(own, lambda r: r.hit[w] + r.first[w]))
+    ranking = max(RANKINGS, key=lambda k: _per_story(own, lambda r: r.hit[k] + r.first[k]))
     best: tuple[float, Policy] | None = None
     for similarity_weight in SIMILARITY_WEIGHTS:
         for penalty in KIND_MISSING_PENALTIES:
-            policy = _thresholds(rows, Policy(meaning_weight, similarity_weight, kind_missing_penalty=penalty))
+            policy = Policy(
+                meaning_weight=ranking[1],
+                passage_weight=ranking[0],
+                similarity_weight=similarity_weight,
+                kind_missing_penalty=penalty,
+            )
+            policy = _thresholds(rows, policy)
             confident = _per_story(own, lambda r: _relatedness(r, policy) >= policy.answer_at)
             if best is None or confident > best[0]:
                 best = (confident, policy)
@@ -107,7 +116,7 @@ def fit(rows: list[Asked]) -> Policy:
 
 def _relatedness(row: Asked, policy: Policy) -> float:
     """As retrieval.answer weighs it; the decline threshold sees it before the kind of answer is looked for."""
-    penalty = policy.kind_missing_penalty if row.kind_missing else 0.0
+    penalty = policy.kind_missing_penalty if row.kind_missing[_ranking(policy)] else 0.0
     return row.coverage + policy.similarity_weight * row.similarity - penalty
 
 
@@ -135,9 +144,13 @@ def outcome(row: Asked, policy: Policy) -> Outcome:
     return Outcome.ANSWERED if _relatedness(row, policy) >= policy.answer_at else Outcome.CLOSEST
 
 
+def _ranking(policy: Policy) -> tuple[float, float]:
+    return policy.passage_weight, policy.meaning_weight
+
+
 def figures(rows: list[Asked], policies: dict[str, Policy]) -> dict[str, float]:
     """What each story's rows get from the policy fitted for it."""
-    decided = [(r, outcome(r, policies[r.story]), policies[r.story].meaning_weight) for r in rows]
+    decided = [(r, outcome(r, policies[r.story]), _ranking(policies[r.story])) for r in rows]
     own = [(r, o, w) for r, o, w in decided if r.kind == "own"]
     shares = {
         "reply holds the answer": np.mean([o is not Outcome.DECLINED and r.hit[w] for r, o, w in own]),

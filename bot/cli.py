@@ -15,6 +15,7 @@ from config import Settings, SettingsError, load_settings
 from retrieval.answer import Answer, answer
 from retrieval.corpus import CorpusError, load_corpus
 from retrieval.evaluation import EvaluationError, Tally, evaluate, read_questions
+from retrieval.meaning import ModelError
 
 PROG = "storybot"
 
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             return _evaluate(settings, args)
         story = open_story(settings.corpus, settings.cache_dir)
         return args.handler(story, settings, args)
-    except (SettingsError, CorpusError, EvaluationError, StartError) as error:
+    except (SettingsError, CorpusError, EvaluationError, ModelError, StartError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

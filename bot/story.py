@@ -7,6 +7,7 @@ from pathlib import Path
 
 from retrieval.corpus import load_corpus
 from retrieval.index import Index
+from retrieval.meaning import embedder
 from retrieval.store import Fingerprint, StaleIndex, UnusableIndex, load, save, stored_path
 
 BUNDLED_STORY = Path(__file__).parent / "story"
@@ -30,9 +31,10 @@ class Story:
 def open_story(corpus: Path | None, cache_dir: Path | None = None) -> Story:
     """The story's index, from cache_dir when it holds a current one; each skipped file is logged as a warning.
 
-    Raises CorpusError when no document is usable.
+    Raises CorpusError when no document is usable, ModelError when the meaning model cannot be loaded.
     """
     source = corpus or BUNDLED_STORY
+    embedder()  # a model that cannot load stops the bot here, in one line, not in mid-conversation
     index = _indexed(source, cache_dir) if cache_dir else _build(source)
     for warning in index.warnings:
         log.warning(warning)

@@ -11,12 +11,10 @@ from retrieval.question import answer_cues, clean_question, question_words
 MAX_QUOTES = 3
 MAX_QUESTION_CHARS = 1000
 
-# How much a sentence's paragraph counts beside the sentence itself.
-PASSAGE_WEIGHT = 0.5
 # A further quote must score at least this share of the best one.
-MIN_RELATIVE_SCORE = 0.5
+MIN_RELATIVE_SCORE = 0.6
 # Further quotes stop short of this many characters in all: a reply is read on a phone.
-QUOTED_CHARACTERS = 550
+QUOTED_CHARACTERS = 750
 # Passages whose sentences are considered, best first.
 CANDIDATE_PASSAGES = 12
 # Two quotes sharing this share of their terms say the same thing.
@@ -40,11 +38,12 @@ class Policy:
     """How words and meaning are weighed, and where the three outcomes part. Fitted by cross-validation
     (benchmarks/calibrate.py; the folds and figures are in the README), not chosen by hand."""
 
-    meaning_weight: float = 0.25  # in ranking: a sentence's cosine with the question beside its share of the words
-    similarity_weight: float = 1.0  # in relatedness: the best cosine beside the best coverage
-    answer_at: float = 0.97  # relatedness from which the quotes answer with confidence
-    closest_at: float = 0.403  # relatedness below which nothing in the story is related
-    kind_missing_penalty: float = 0.2  # taken from relatedness when no quote gives the kind of answer asked for
+    meaning_weight: float = 1.0  # in ranking: a sentence's cosine with the question beside its share of the words
+    passage_weight: float = 0.0  # in ranking: its paragraph's BM25 score, as a share of the best one
+    similarity_weight: float = 1.5  # in relatedness: the best cosine beside the best coverage
+    answer_at: float = 1.176  # relatedness from which the quotes answer with confidence
+    closest_at: float = 0.453  # relatedness below which nothing in the story is related
+    kind_missing_penalty: float = 0.3  # taken from relatedness when no quote gives the kind of answer asked for
 
 
 POLICY = Policy()
@@ -112,7 +111,7 @@ def answer(index: Index, question: str, policy: Policy = POLICY) -> Answer:
     terms = tuple(weights)
     if not terms:
         return Answer(question, Outcome.DECLINED, problem=Problem.NO_QUESTION)
-    candidates = _candidates(index, question, weights, policy.meaning_weight)
+    candidates = _candidates(index, question, weights, policy)
     if not candidates:
         return Answer(question, Outcome.DECLINED, terms=terms)
     coverage = max(c.coverage for c in candidates)
@@ -137,7 +136,7 @@ def answer(index: Index, question: str, policy: Policy = POLICY) -> Answer:
     return Answer(question, outcome, quotes, terms, coverage, similarity, kind_missing)
 
 
-def _candidates(index: Index, question: str, weights: dict[str, float], meaning_weight: float) -> list[_Candidate]:
+def _candidates(index: Index, question: str, weights: dict[str, float], policy: Policy) -> list[_Candidate]:
     """Every sentence of the passages BM25 ranks best, scored by the question's words it holds and by how
     close it is in meaning, best first.
 
@@ -162,13 +161,13 @@ def _candidates(index: Index, question: str, weights: dict[str, float], meaning_
             # Each part a share: of the question's idf, of the best passage's score, of one average term.
             lexical = (
                 sum(idf[t] for t in quoted.intersection(terms)) / question_idf
-                + PASSAGE_WEIGHT * passage_score / best_passage
+                + policy.passage_weight * passage_score / best_passage
                 + (ANSWER_KIND_BONUS / len(terms) if gives_kind else 0.0)
             )
             extra = kind_weight if gives_kind else 0.0
             coverage = (held + extra) / (total_weight + extra)
             similarity = similarities[passage.first_sentence + position]
-            score = lexical + meaning_weight * similarity
+            score = lexical + policy.meaning_weight * similarity
             candidates.append(_Candidate(passage, first, position, quoted, score, coverage, similarity, gives_kind))
     return sorted(candidates, key=lambda c: -c.score)
 
