@@ -1,7 +1,7 @@
 """Fit the answer policy (retrieval.answer.Policy) by leave-one-story-out cross-validation.
 
-usage: python benchmarks/calibrate.py --squad ../shared/benchmarks/squad-dev-public \\
-           --story ../shared/stories --story-questions ../shared/eval/story-dev.jsonl ../shared/eval/story-chat-dev.jsonl
+usage: python benchmarks/calibrate.py --squad ../shared/benchmarks/squad-dev-public --story ../shared/stories \\
+           --story-questions ../shared/eval/story-dev.jsonl ../shared/eval/story-chat-dev.jsonl
 
 The stories: each SQuAD article, asked its own questions (in SQuAD's wording and, where given, as people
 chat them) and every 12th question of the other articles, which it must not answer with confidence; and
@@ -107,7 +107,7 @@ def fit(rows: list[Asked]) -> Policy:
                 kind_missing_penalty=penalty,
             )
             policy = _thresholds(rows, policy)
-            confident = _per_story(own, lambda r: _relatedness(r, policy) >= policy.answer_at)
+            confident = _per_story(own, lambda r, p=policy: _relatedness(r, p) >= p.answer_at)
             if best is None or confident > best[0]:
                 best = (confident, policy)
     assert best is not None

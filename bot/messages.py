@@ -38,7 +38,8 @@ def help_text(story: Story) -> str:
 
 
 def sources(story: Story) -> str:
-    lines = [f"{n}. {readable_title(document.title)} ({document.doc_id})" for n, document in enumerate(story.index.sources, 1)]
+    documents = enumerate(story.index.sources, 1)
+    lines = [f"{n}. {readable_title(document.title)} ({document.doc_id})" for n, document in documents]
     return "I quote from these articles:\n" + "\n".join(lines)
 
 

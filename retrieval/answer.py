@@ -7,6 +7,7 @@ from enum import Enum
 from retrieval.english import surprisal
 from retrieval.index import Index, Passage
 from retrieval.question import answer_cues, clean_question, question_words
+from retrieval.vocabulary import without_filler
 
 MAX_QUOTES = 3
 MAX_QUESTION_CHARS = 1000
@@ -182,7 +183,7 @@ def _similarities(index: Index, question: str, passages: list[Passage]) -> dict[
     if not texts:
         return {}
     keys = list(texts)
-    question_vector = index.vectors.embed(question)
+    question_vector = index.vectors.embed(without_filler(question))
     cosines = index.vectors.get(keys, texts.__getitem__) @ question_vector
     return dict(zip(keys, cosines.tolist(), strict=True))
 

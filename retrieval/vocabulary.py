@@ -6,6 +6,10 @@ and the short forms of country names, which share no letters or meaning-vector w
 Small on purpose, and each entry is tested.
 """
 
+from retrieval.analysis import fold
+
+_PUNCTUATION = ",.;:!?\"'()[]…“”‘’"
+
 # Said to the bot or to fill a sentence, not asked of the story.
 FILLER = frozenset(
     """
@@ -29,6 +33,11 @@ SHORT_FORMS = {
     "prc": "china",
     "ussr": "soviet union",
 }
+
+
+def without_filler(text: str) -> str:
+    """The text with its filler words left out, as the meaning model should read it."""
+    return " ".join(token for token in text.split() if fold(token).strip(_PUNCTUATION) not in FILLER)
 
 
 def plain_words(words: list[str]) -> list[str]:

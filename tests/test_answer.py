@@ -1,9 +1,10 @@
 import re
+from dataclasses import replace
 
 import pytest
 
 from retrieval.analysis import collapse_whitespace
-from retrieval.answer import MAX_QUESTION_CHARS, MAX_QUOTES, Outcome, answer
+from retrieval.answer import MAX_QUESTION_CHARS, MAX_QUOTES, POLICY, Outcome, Problem, answer
 from retrieval.corpus import load_corpus
 
 QUESTIONS = [
@@ -31,7 +32,7 @@ def test_the_mission_example_quotes_both_articles(story) -> None:
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_quotes_are_verbatim_and_cited(story, question: str) -> None:
     result = answer(story.index, question)
-    assert result.answered
+    assert result.outcome is not Outcome.DECLINED
     assert 1 <= len(result.quotes) <= MAX_QUOTES
     documents = {d.doc_id: d for d in load_corpus(story.source).documents}  # the files, not the index
     for quote in result.quotes:
@@ -59,24 +60,65 @@ def test_a_quote_that_leans_on_the_sentence_before_brings_it_along(story) -> Non
 @pytest.mark.parametrize("question", [*OFF_TOPIC, "asdf qwerty zxcv", "xyzzy?"])
 def test_off_topic_and_gibberish_are_declined(story, question: str) -> None:
     result = answer(story.index, question)
-    assert result.outcome is Outcome.NOT_IN_STORY and result.quotes == ()
+    assert result.outcome is Outcome.DECLINED and result.quotes == () and result.problem is None
 
 
 @pytest.mark.parametrize("question", ["", "   ", "?!", "what is the"])
 def test_empty_questions_are_declined(story, question: str) -> None:
     result = answer(story.index, question)
-    assert result.outcome is Outcome.NO_QUESTION and not result.answered
+    assert result.outcome is Outcome.DECLINED and result.problem is Problem.NO_QUESTION and not result.quotes
 
 
 def test_a_huge_question_is_declined_not_searched(story) -> None:
     result = answer(story.index, "train " * 4000)
-    assert result.outcome is Outcome.TOO_LONG and len(result.question) <= MAX_QUESTION_CHARS
+    assert result.problem is Problem.TOO_LONG and result.outcome is Outcome.DECLINED
+    assert len(result.question) <= MAX_QUESTION_CHARS
 
 
 def test_markup_and_control_characters_are_harmless(story) -> None:
     result = answer(story.index, "<b>What</b> train\x00 does\x1b[31m Kim &amp; use?\u202e")
     assert result.answered
     assert not re.search(r"[\x00-\x1f\u202e]", result.question)
+
+
+def test_the_three_outcomes_part_where_the_policy_says(story) -> None:
+    question = "Why might Russia need North Korean artillery?"
+    sure = answer(story.index, question)
+    unsure = answer(story.index, question, replace(POLICY, answer_at=float("inf")))
+    unrelated = answer(story.index, question, replace(POLICY, answer_at=float("inf"), closest_at=float("inf")))
+    assert sure.outcome is Outcome.ANSWERED and sure.answered
+    assert unsure.outcome is Outcome.CLOSEST and not unsure.answered and unsure.quotes == sure.quotes
+    assert unrelated.outcome is Outcome.DECLINED and unrelated.quotes == ()
+
+
+@pytest.mark.parametrize(
+    "question, answer_text",
+    [
+        ("how fast does the armoured train go", "59 km"),
+        ("can you tell me how many cars the train has", "20 bulletproof cars"),
+        ("who is shoigu", "the defense secretary of Russia"),
+    ],
+)
+def test_the_sentence_holding_the_kind_of_answer_asked_for_comes_first(story, question, answer_text) -> None:
+    result = answer(story.index, question)
+    assert result.quotes and answer_text in result.quotes[0].text
+
+
+def test_chat_phrasing_without_the_story_words_finds_the_answer(story) -> None:
+    result = answer(story.index, "how speedy is the armoured train")  # the story: "unable to travel faster than"
+    assert result.outcome is not Outcome.DECLINED and "59 km" in " ".join(q.text for q in result.quotes)
+
+
+def test_a_question_asking_for_a_figure_the_story_lacks_weighs_less(tmp_path) -> None:
+    index = _index_of(
+        tmp_path,
+        "Ferries\n\nThe harbour ferry Maribel crossed the strait at dawn with its captain aboard.\n\n"
+        "Its captain said the new engines of the ferry Maribel mattered because they made the crossing quicker.\n",
+    )
+    asked = "How much did the new engines of the ferry Maribel cost?"
+    assert answer(index, asked).kind_missing
+    assert not answer(index, "Why did the new engines of the ferry Maribel matter?").kind_missing
+    assert answer(index, asked, replace(POLICY, kind_missing_penalty=10.0)).outcome is Outcome.CLOSEST
 
 
 def test_the_examples_offered_to_people_are_answered(story) -> None:
@@ -116,7 +158,7 @@ def test_numbers_and_short_words_are_never_respelt(story) -> None:
 def test_greetings_and_courtesies_do_not_count_against_a_question(story) -> None:
     plain = answer(story.index, "Why might Russia need North Korean artillery?")
     polite = answer(story.index, "Hey, why might Russia need North Korean artillery? Thanks!")
-    assert polite.answered and polite.quotes == plain.quotes
+    assert polite.answered and [q.text for q in polite.quotes] == [q.text for q in plain.quotes]
 
 
 def test_the_best_quote_brings_the_sentence_after_it(tmp_path) -> None:

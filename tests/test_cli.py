@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from retrieval.furniture import readable_title
+
 EXAMPLE = "Why might Russia need North Korean artillery?"
 
 
@@ -35,12 +37,12 @@ def test_ask_json_answers_the_mission_example(tmp_path: Path) -> None:
     done = storybot("ask", "--json", EXAMPLE, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
-    assert answer["question"] == EXAMPLE and answer["answered"] is True
+    assert answer["question"] == EXAMPLE and answer["answered"] is True and answer["outcome"] == "answered"
     assert 1 <= len(answer["quotes"]) <= 3
     assert set(answer["quotes"][0]) == {"text", "doc_id", "title", "paragraph", "score"}
     assert len({q["doc_id"] for q in answer["quotes"]}) == 2
     for quote in answer["quotes"]:
-        assert quote["title"] in answer["reply"] and quote["text"] in answer["reply"]
+        assert readable_title(quote["title"]) in answer["reply"] and quote["text"] in answer["reply"]
 
 
 def test_ask_plain_text_cites_title_and_paragraph(tmp_path: Path) -> None:

@@ -185,7 +185,7 @@ async def test_hostile_questions_make_html_telegram_accepts(api: FakeBotAPI, bot
 async def test_long_answers_are_split_between_quotes(api: FakeBotAPI, tmp_path: Path) -> None:
     paragraphs = "\n\n".join(
         "The armored train rolled slowly through the long valley past "
-        + " ".join(f"farm{n}x{i}" for i in range(350))
+        + " ".join(f"farm{n}x{i}" for i in range(700))
         + " at night."
         for n in range(1, 4)
     )
