@@ -8,7 +8,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +23,12 @@ BASELINE_QUOTES = 3
 # declined: every OFF_TOPIC_STRIDE-th of them, as ../shared/eval/squad_eval.py does.
 OFF_TOPIC_STRIDE = 12
 
-# A system answers a question with quotes, best first; none means it declined.
-System = Callable[[str], list[str]]
+# A system answers a question with an outcome ("answered", "closest", "declined") and quotes, best first.
+Reply = tuple[str, list[str]]
+System = Callable[[str], Reply]
+
+# The kind of a question, by the word it asks with, for first-quote precision per kind.
+_QUESTION_KIND = re.compile(r"\b(how (?:many|much|fast|far|long|old)|when|where|who|why|how|which|what)\b", re.I)
 
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " "})
 _NAIVE_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"])")
@@ -56,40 +60,78 @@ class Tally:
     answerable: int = 0
     hits: int = 0
     first_hits: int = 0
+    answered_right: int = 0
+    closest_right: int = 0
+    wrong: int = 0  # quotes given, none holding the answer
+    missed: int = 0  # an answerable question declined
+    related: int = 0
+    related_confident: int = 0
     off_topic: int = 0
     declined: int = 0
+    not_confident: int = 0  # off-topic, and not answered with confidence
     quotes: int = 0
     quoted_chars: int = 0
     seconds: float = 0.0
+    by_kind: dict[str, list[int]] = field(default_factory=dict)  # kind -> [asked, first quote holds it]
 
-    def record(self, question: Question, quotes: list[str], seconds: float) -> None:
+    def record(self, question: Question, reply: Reply, seconds: float) -> None:
+        outcome, quotes = reply
         self.seconds += seconds
         if question.off_topic:
             self.off_topic += 1
-            self.declined += not quotes
+            self.declined += outcome == "declined"
+            self.not_confident += outcome != "answered"
+            return
+        if question.related:
+            self.related += 1
+            self.related_confident += outcome == "answered"
             return
         self.answerable += 1
         found = [any(holds(quote, gold) for quote in quotes) for gold in question.answers]
-        self.hits += all(found) if question.all_answers else any(found)
-        self.first_hits += bool(quotes) and any(holds(quotes[0], gold) for gold in question.answers)
+        hit = all(found) if question.all_answers else any(found)
+        first = bool(quotes) and any(holds(quotes[0], gold) for gold in question.answers)
+        self.hits += hit
+        self.first_hits += first
+        self.answered_right += hit and outcome == "answered"
+        self.closest_right += hit and outcome == "closest"
+        self.wrong += bool(quotes) and not hit
+        self.missed += outcome == "declined"
+        kind = self.by_kind.setdefault(question_kind(question.text), [0, 0])
+        kind[0] += 1
+        kind[1] += first
         self.quotes += len(quotes)
         self.quoted_chars += sum(map(len, quotes))
 
     @property
     def questions(self) -> int:
-        return self.answerable + self.off_topic
+        return self.answerable + self.related + self.off_topic
 
     def rows(self) -> dict[str, float | None]:
         """The figures, None where the question set has nothing to measure them on."""
-        answerable, off_topic = self.answerable or None, self.off_topic or None
+        answerable, off_topic, related = self.answerable or None, self.off_topic or None, self.related or None
+        kinds = sorted(self.by_kind.items())
+        by_kind = {f"first quote holds it: {kind}": first / asked for kind, (asked, first) in kinds}
         return {
             "reply holds the answer": answerable and self.hits / answerable,
             "first quote holds it": answerable and self.first_hits / answerable,
+            "answered, and right": answerable and self.answered_right / answerable,
+            "closest, and right": answerable and self.closest_right / answerable,
+            "quoted, but wrong": answerable and self.wrong / answerable,
+            "answerable, but declined": answerable and self.missed / answerable,
+            "related, answered with confidence": related and self.related_confident / related,
             "off-topic declined": off_topic and self.declined / off_topic,
+            "off-topic not answered with confidence": off_topic and self.not_confident / off_topic,
             "quotes per answer": answerable and self.quotes / answerable,
             "quoted characters per answer": answerable and self.quoted_chars / answerable,
             "milliseconds per question": self.questions and 1000 * self.seconds / self.questions,
+            **by_kind,
         }
+
+
+def question_kind(text: str) -> str:
+    """The word a question asks with ("why", "how many", ...), or "other"."""
+    match = _QUESTION_KIND.search(text)
+    return " ".join(match.group(1).lower().split()) if match else "other"
 
 
 class PlainBM25:
@@ -105,13 +147,17 @@ class PlainBM25:
         ]
         self._bm25 = BM25Okapi([_naive_words(sentence) for sentence in self.sentences])
 
-    def __call__(self, question: str) -> list[str]:
+    def __call__(self, question: str) -> Reply:
         scores = self._bm25.get_scores(_naive_words(question))
-        return [self.sentences[i] for i in np.argsort(-scores, kind="stable")[:BASELINE_QUOTES]]
+        return "answered", [self.sentences[i] for i in np.argsort(-scores, kind="stable")[:BASELINE_QUOTES]]
 
 
 def storybot(index: Index) -> System:
-    return lambda question: [quote.text for quote in answer(index, question).quotes]
+    def reply(question: str) -> Reply:
+        result = answer(index, question)
+        return result.outcome.value, [quote.text for quote in result.quotes]
+
+    return reply
 
 
 def read_questions(path: Path) -> list[Question]:
@@ -165,8 +211,8 @@ def evaluate(corpus: Corpus, questions: list[Question], per_document: bool = Fal
         for name, system in systems.items():
             for question in asked:
                 start = time.perf_counter()
-                quotes = system(question.text)
-                tallies[name].record(question, quotes, time.perf_counter() - start)
+                reply = system(question.text)
+                tallies[name].record(question, reply, time.perf_counter() - start)
     return tallies
 
 

@@ -68,22 +68,27 @@ def test_unusable_question_files_say_why(tmp_path: Path, content: str, message: 
 
 def test_a_tally_counts_hits_first_hits_declines_and_characters() -> None:
     tally = Tally()
-    tally.record(Question("a", ("Forty",)), ["At dawn.", "Forty passengers."], 0.001)
-    tally.record(Question("b", ("dawn", "pears"), all_answers=True), ["At dawn."], 0.001)
-    tally.record(Question("c", ("“curly” quotes",)), ['Say "curly"  quotes.'], 0.001)
-    tally.record(Question("d", ()), [], 0.001)
-    tally.record(Question("e", ()), ["Something."], 0.001)
-    # "b" misses one of the answers it needs, yet its first quote holds one of them.
+    tally.record(Question("How many were aboard?", ("Forty",)), ("answered", ["At dawn.", "Forty passengers."]), 0.001)
+    tally.record(Question("When, and what?", ("dawn", "pears"), all_answers=True), ("closest", ["At dawn."]), 0.001)
+    tally.record(Question("Why?", ("“curly” quotes",)), ("closest", ['Say "curly"  quotes.']), 0.001)
+    tally.record(Question("d", ()), ("declined", []), 0.001)
+    tally.record(Question("e", ()), ("closest", ["Something."]), 0.001)
+    tally.record(Question("f", (), related=True), ("answered", ["Something."]), 0.001)
+    # The second misses one of the answers it needs, yet its first quote holds one of them.
     assert (tally.answerable, tally.hits, tally.first_hits, tally.off_topic, tally.declined) == (3, 2, 2, 2, 1)
+    assert (tally.answered_right, tally.closest_right, tally.wrong, tally.missed) == (1, 1, 1, 0)
+    assert (tally.related, tally.related_confident) == (1, 1)
     rows = tally.rows()
     assert rows["reply holds the answer"] == pytest.approx(2 / 3)
     assert rows["quoted characters per answer"] == pytest.approx((8 + 17 + 8 + 20) / 3)
     assert rows["milliseconds per question"] == pytest.approx(1.0)
+    assert rows["first quote holds it: how many"] == 0.0 and rows["first quote holds it: when"] == 1.0
 
 
 def test_the_baseline_quotes_the_top_three_naive_sentences(corpus) -> None:
     baseline = PlainBM25(corpus.documents)
-    quotes = baseline("When did the ferry cross the strait?")
+    outcome, quotes = baseline("When did the ferry cross the strait?")
+    assert outcome == "answered"
     assert len(quotes) == 3 and quotes[0] == "The harbour ferry Maribel crossed the strait at dawn."
 
 
