@@ -34,7 +34,7 @@ NOT_CONFIDENT_TARGETS = {"elsewhere": 0.96, "related": 0.75, "offtopic": 1.0}
 # Questions of other stories that the decline threshold declines outright, beside every off-topic one.
 DECLINE_TARGET = 0.25
 # Relatedness kept between the most related off-topic question and the decline threshold.
-DECLINE_MARGIN = 0.1
+DECLINE_MARGIN = 0.05
 _NEVER = Policy(answer_at=float("inf"), closest_at=float("-inf"))
 
 
@@ -43,6 +43,7 @@ class Asked:
     """One question asked of one story, with what the policy needs to decide and to be judged."""
 
     story: str
+    questions: str  # the question file it came from
     text: str
     kind: str  # own, elsewhere (another story's), related, offtopic
     coverage: float
@@ -52,7 +53,7 @@ class Asked:
     first: dict[tuple[float, float], bool]  # by ranking: the first quote holds it
 
 
-def asked(name: str, index: Index, questions: list[tuple[str, Question]]) -> Iterator[Asked]:
+def asked(name: str, source: str, index: Index, questions: list[tuple[str, Question]]) -> Iterator[Asked]:
     for kind, question in questions:
         hit, first, kind_missing = {}, {}, {}
         for ranking in RANKINGS:
@@ -63,21 +64,20 @@ def asked(name: str, index: Index, questions: list[tuple[str, Question]]) -> Ite
             kind_missing[ranking] = result.kind_missing
             hit[ranking] = bool(found) and (all(found) if question.all_answers else any(found))
             first[ranking] = bool(quotes) and any(holds(quotes[0], gold) for gold in question.answers)
-        yield Asked(name, question.text, kind, result.coverage, result.similarity, kind_missing, hit, first)
+        yield Asked(name, source, question.text, kind, result.coverage, result.similarity, kind_missing, hit, first)
 
 
 def squad_stories(folder: Path) -> Iterator[Asked]:
     corpus = load_corpus(folder / "corpus")
-    sets = [read_questions(folder / "questions.jsonl")]
-    if (folder / "chat-questions.jsonl").exists():
-        sets.append(read_questions(folder / "chat-questions.jsonl"))
+    files = [path for path in (folder / "questions.jsonl", folder / "chat-questions.jsonl") if path.exists()]
+    sets = {path.stem: read_questions(path) for path in files}
     for document in corpus.documents:
         name = Path(document.doc_id).stem
         index = Index.build(Corpus((document,)))
-        for questions in sets:
+        for source, questions in sets.items():
             own = [("own", q) for q in questions if q.document == name]
             others = [("elsewhere", q) for q in questions if q.document != name][::OFF_TOPIC_STRIDE]
-            yield from asked(name, index, own + others)
+            yield from asked(name, source, index, own + others)
 
 
 def story(folder: Path, question_files: list[Path]) -> Iterator[Asked]:
@@ -85,18 +85,18 @@ def story(folder: Path, question_files: list[Path]) -> Iterator[Asked]:
     for path in question_files:
         questions = read_questions(path)
         kinds = ["offtopic" if q.off_topic else "related" if q.related else "own" for q in questions]
-        yield from asked("story", index, list(zip(kinds, questions, strict=True)))
+        yield from asked("story", path.stem, index, list(zip(kinds, questions, strict=True)))
 
 
-def _per_story(own: list[Asked], measure: Callable[[Asked], float]) -> float:
-    """The mean over stories of each story's mean: a story with many questions weighs no more than one with few."""
-    stories = sorted({r.story for r in own})
-    return float(np.mean([np.mean([measure(r) for r in own if r.story == name]) for name in stories]))
+def _per_set(own: list[Asked], measure: Callable[[Asked], float]) -> float:
+    """The mean over question files of each file's mean: the 120 chat questions weigh as much as SQuAD's 1299."""
+    sources = sorted({r.questions for r in own})
+    return float(np.mean([np.mean([measure(r) for r in own if r.questions == source]) for source in sources]))
 
 
 def fit(rows: list[Asked]) -> Policy:
     own = [r for r in rows if r.kind == "own"]
-    ranking = max(RANKINGS, key=lambda k: _per_story(own, lambda r: r.hit[k] + r.first[k]))
+    ranking = max(RANKINGS, key=lambda k: _per_set(own, lambda r: r.hit[k] + r.first[k]))
     best: tuple[float, Policy] | None = None
     for similarity_weight in SIMILARITY_WEIGHTS:
         for penalty in KIND_MISSING_PENALTIES:
@@ -107,7 +107,7 @@ def fit(rows: list[Asked]) -> Policy:
                 kind_missing_penalty=penalty,
             )
             policy = _thresholds(rows, policy)
-            confident = _per_story(own, lambda r, p=policy: _relatedness(r, p) >= p.answer_at)
+            confident = _per_set(own, lambda r, p=policy: _relatedness(r, p) >= p.answer_at)
             if best is None or confident > best[0]:
                 best = (confident, policy)
     assert best is not None

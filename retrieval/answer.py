@@ -6,18 +6,20 @@ from enum import Enum
 
 from retrieval.english import surprisal
 from retrieval.index import Index, Passage
-from retrieval.question import answer_cues, clean_question, question_words
+from retrieval.question import answer_cues, clean_question, lead_up, question_words
 from retrieval.vocabulary import without_filler
 
 MAX_QUOTES = 3
 MAX_QUESTION_CHARS = 1000
 
-# A further quote must score at least this share of the best one.
+# A further quote of a confident answer must score at least this share of the best one.
 MIN_RELATIVE_SCORE = 0.6
 # Further quotes stop short of this many characters in all: a reply is read on a phone.
 QUOTED_CHARACTERS = 750
 # Passages whose sentences are considered, best first.
 CANDIDATE_PASSAGES = 12
+# Passages nearest the question in meaning, considered beside them where the index can search by meaning.
+MEANING_PASSAGES = 5
 # Two quotes sharing this share of their terms say the same thing.
 SAME_THING = 0.6
 # The bonus for giving the kind of answer asked for, as a share of the question's mean idf.
@@ -39,12 +41,13 @@ class Policy:
     """How words and meaning are weighed, and where the three outcomes part. Fitted by cross-validation
     (benchmarks/calibrate.py; the folds and figures are in the README), not chosen by hand."""
 
-    meaning_weight: float = 1.0  # in ranking: a sentence's cosine with the question beside its share of the words
+    meaning_weight: float = 0.5  # in ranking: a sentence's cosine with the question beside its share of the words
     passage_weight: float = 0.0  # in ranking: its paragraph's BM25 score, as a share of the best one
     similarity_weight: float = 1.5  # in relatedness: the best cosine beside the best coverage
     answer_at: float = 1.176  # relatedness from which the quotes answer with confidence
-    closest_at: float = 0.453  # relatedness below which nothing in the story is related
+    closest_at: float = 0.554  # relatedness below which nothing in the story is related
     kind_missing_penalty: float = 0.3  # taken from relatedness when no quote gives the kind of answer asked for
+    lead_up_weight: float = 0.5  # of a word in what leads up to the question ("for my essay - what ...")
 
 
 POLICY = Policy()
@@ -106,13 +109,16 @@ def answer(index: Index, question: str, policy: Policy = POLICY) -> Answer:
     if len(question) > MAX_QUESTION_CHARS:
         return Answer(question[:MAX_QUESTION_CHARS], Outcome.DECLINED, problem=Problem.TOO_LONG)
     weights: dict[str, float] = {}
+    leading = set(question_words(lead_up(question)))
     for word in question_words(question):
         term = index.term_for(word)
-        weights[term] = max(weights.get(term, 0.0), surprisal(word) ** 2)
+        weight = surprisal(word) ** 2 * (policy.lead_up_weight if word in leading else 1.0)
+        weights[term] = max(weights.get(term, 0.0), weight)
     terms = tuple(weights)
     if not terms:
         return Answer(question, Outcome.DECLINED, problem=Problem.NO_QUESTION)
-    candidates = _candidates(index, question, weights, policy)
+    cues = answer_cues(question)
+    candidates = _candidates(index, question, weights, cues, policy)
     if not candidates:
         return Answer(question, Outcome.DECLINED, terms=terms)
     coverage = max(c.coverage for c in candidates)
@@ -120,9 +126,12 @@ def answer(index: Index, question: str, policy: Policy = POLICY) -> Answer:
     relatedness = coverage + policy.similarity_weight * similarity
     if relatedness < policy.closest_at:
         return Answer(question, Outcome.DECLINED, terms=terms, coverage=coverage, similarity=similarity)
-    chosen = _select(candidates)
-    kind_missing = bool(answer_cues(question)) and not any(c.gives_kind for c in chosen)
+    chosen = _select(candidates, MIN_RELATIVE_SCORE)
+    kind_missing = bool(cues) and not any(c.gives_kind for c in chosen)
     relatedness -= policy.kind_missing_penalty if kind_missing else 0.0
+    outcome = Outcome.ANSWERED if relatedness >= policy.answer_at else Outcome.CLOSEST
+    if outcome is Outcome.CLOSEST:  # unsure which sentence answers: the nearest few, whatever their scores
+        chosen = _select(candidates, 0.0)
     quotes = tuple(
         Quote(
             text=c.passage.quote(c.first, c.last),
@@ -133,11 +142,12 @@ def answer(index: Index, question: str, policy: Policy = POLICY) -> Answer:
         )
         for c in chosen
     )
-    outcome = Outcome.ANSWERED if relatedness >= policy.answer_at else Outcome.CLOSEST
     return Answer(question, outcome, quotes, terms, coverage, similarity, kind_missing)
 
 
-def _candidates(index: Index, question: str, weights: dict[str, float], policy: Policy) -> list[_Candidate]:
+def _candidates(
+    index: Index, question: str, weights: dict[str, float], cues: list[re.Pattern[str]], policy: Policy
+) -> list[_Candidate]:
     """Every sentence of the passages BM25 ranks best, scored by the question's words it holds and by how
     close it is in meaning, best first.
 
@@ -148,10 +158,13 @@ def _candidates(index: Index, question: str, weights: dict[str, float], policy: 
     question_idf = sum(idf.values())
     total_weight = sum(weights.values())
     kind_weight = ANSWER_KIND_WEIGHT * total_weight / len(terms)
-    cues = answer_cues(question)
+    question_vector = index.embed(without_filler(question))
     passages = index.top_passages(terms, CANDIDATE_PASSAGES)
+    found = {passage.number for passage, _ in passages}
+    nearest = index.nearest_passages(question_vector, MEANING_PASSAGES)
+    passages += [(passage, 0.0) for passage in nearest if passage.number not in found]
     best_passage = max((abs(score) for _, score in passages), default=0.0) or 1.0
-    similarities = _similarities(index, question, [passage for passage, _ in passages])
+    similarities = index.cosines(question_vector, [passage for passage, _ in passages])
     candidates = []
     for passage, passage_score in passages:
         held = sum(weights[t] for t in passage.terms.intersection(terms))
@@ -173,31 +186,16 @@ def _candidates(index: Index, question: str, weights: dict[str, float], policy: 
     return sorted(candidates, key=lambda c: -c.score)
 
 
-def _similarities(index: Index, question: str, passages: list[Passage]) -> dict[int, float]:
-    """The cosine of the question with each sentence of the passages, by the sentence's number in the index."""
-    texts = {
-        passage.first_sentence + position: passage.text[sentence.start : sentence.end]
-        for passage in passages
-        for position, sentence in enumerate(passage.sentences)
-    }
-    if not texts:
-        return {}
-    keys = list(texts)
-    question_vector = index.vectors.embed(without_filler(question))
-    cosines = index.vectors.get(keys, texts.__getitem__) @ question_vector
-    return dict(zip(keys, cosines.tolist(), strict=True))
-
-
 def _leans_back(passage: Passage, position: int) -> bool:
     sentence = passage.sentences[position]
     text = passage.text[sentence.start : sentence.end].lstrip(" \"'“‘(")
     return bool(_LEANS_BACK.match(text)) or len(text.split()) < 5
 
 
-def _select(candidates: list[_Candidate]) -> list[_Candidate]:
+def _select(candidates: list[_Candidate], min_relative_score: float) -> list[_Candidate]:
     """Up to MAX_QUOTES good quotes, no two saying the same thing, the best of each document first."""
     best = candidates[0]
-    floor = best.score - (1 - MIN_RELATIVE_SCORE) * abs(best.score)  # Okapi scores can be negative in tiny corpora
+    floor = best.score - (1 - min_relative_score) * abs(best.score)  # Okapi scores can be negative in tiny corpora
     good = [c for c in candidates[1:] if c.score >= floor]
     chosen = [_with_next_sentence(best)]
     seen_documents = {best.passage.source.doc_id}

@@ -19,6 +19,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 from retrieval.analysis import collapse_whitespace, sentence_spans, stem, words
 from retrieval.bm25 import SparseBM25
 from retrieval.corpus import Corpus, CorpusError, Document
+from retrieval.english import surprisal
 from retrieval.furniture import ends_story, is_notice, is_prose
 from retrieval.meaning import SentenceVectors, embedder
 
@@ -29,8 +30,14 @@ LONG_WORD_LENGTH = 9
 # A question word the corpus lacks is read as the corpus word nearest in meaning when their cosine reaches
 # this ("ammo" as "ammunition", "quick" as "faster"); unrelated words stay below 0.45 (see the README).
 MEANING_MATCH = 0.5
+# ... unless it is one of English's few thousand commonest words ("still", "going"), whose nearest
+# neighbours say little: surprisal below this (see retrieval/english.py).
+MEANING_MIN_SURPRISAL = 3.5
 # The corpus words considered for that, most used first: an archive's long tail is names, not synonyms.
 MEANING_VOCABULARY = 20_000
+
+# Up to this many sentences, every sentence is embedded once and searched by meaning beside BM25.
+MEANING_SEARCH_SENTENCES = 20_000
 
 # Called as documents are indexed: (documents done, documents in all).
 Progress = Callable[[int, int], None]
@@ -192,9 +199,9 @@ class Index:
     def _nearest_in_meaning(self, word: str) -> str | None:
         """The term of the corpus word closest in meaning to one the corpus lacks, if close enough."""
         vocabulary, vectors = self._vocabulary_vectors
-        if not vocabulary or not word.isalpha():
+        if not vocabulary or not word.isalpha() or surprisal(word) < MEANING_MIN_SURPRISAL:
             return None
-        cosines = vectors @ self.vectors.embed(word)
+        cosines = vectors @ self.embed(word)
         best = int(np.argmax(cosines))
         return stem(vocabulary[best]) if cosines[best] >= MEANING_MATCH else None
 
@@ -212,9 +219,48 @@ class Index:
             words_by_initial.setdefault(word[0], []).append(word)
         return words_by_initial
 
+    def embed(self, text: str) -> np.ndarray:
+        """A text's unit vector in the meaning model's space."""
+        return embedder()([text])[0]
+
+    def cosines(self, vector: np.ndarray, passages: list[Passage]) -> dict[int, float]:
+        """The cosine of a vector with each sentence of the passages, by the sentence's number in the index."""
+        texts = {
+            passage.first_sentence + position: passage.text[sentence.start : sentence.end]
+            for passage in passages
+            for position, sentence in enumerate(passage.sentences)
+        }
+        keys = list(texts)
+        if not keys:
+            return {}
+        every = self._every_sentence_vector
+        rows = every[keys] if every is not None else self._recent_vectors.get(keys, texts.__getitem__)
+        return dict(zip(keys, (rows @ vector).tolist(), strict=True))
+
+    def nearest_passages(self, vector: np.ndarray, k: int) -> list[Passage]:
+        """The k passages whose sentences come nearest a vector in meaning, nearest first: what BM25 cannot find when
+        a question shares no word with its answer. None in an archive too large to search every sentence of."""
+        every = self._every_sentence_vector
+        if every is None or not len(every):
+            return []
+        order = np.argsort(-(every @ vector), kind="stable")
+        owners = np.searchsorted(self._passage_sentences, order, side="right") - 1
+        _, first_seen = np.unique(owners, return_index=True)
+        return [self.passage(int(owners[i])) for i in sorted(first_seen)[:k]]
+
     @cached_property
-    def vectors(self) -> SentenceVectors:
-        """Sentence vectors, keyed by Passage.first_sentence + position, embedded as questions reach them."""
+    def _every_sentence_vector(self) -> np.ndarray | None:
+        """All sentences embedded at once, when there are few enough to search them all (a story, an article)."""
+        if len(self._sentence_spans) > MEANING_SEARCH_SENTENCES:
+            return None
+        owners = np.repeat(np.arange(len(self)), np.diff(self._passage_sentences))
+        spans = zip(owners, self._sentence_spans, strict=True)
+        texts = [self._texts[int(passage)][start:end] for passage, (start, end) in spans]
+        return embedder()(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+
+    @cached_property
+    def _recent_vectors(self) -> SentenceVectors:
+        """Sentence vectors of a large archive, embedded as questions reach them."""
         return SentenceVectors(embedder())
 
     def _sentence_term_set(self, sentence: int) -> frozenset[str]:

@@ -48,10 +48,6 @@ class SentenceVectors:
         self._embed, self._limit = embed, limit
         self._vectors: OrderedDict[int, np.ndarray] = OrderedDict()
 
-    def embed(self, text: str) -> np.ndarray:
-        """One text's vector, not kept: a question is asked once."""
-        return self._embed([text])[0]
-
     def get(self, keys: list[int], texts: Callable[[int], str]) -> np.ndarray:
         """One row per key, in order; texts(key) gives what to embed for a key not seen before."""
         missing = [key for key in dict.fromkeys(keys) if key not in self._vectors]

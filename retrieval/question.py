@@ -48,7 +48,8 @@ ANSWER_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     _kind(r"\bwho(?:'s|\s+(?:is|was|are|were))\b", r"\b[A-Z][\w'’-]+,\s+(?:the|a|an|who)\s"),
     # "Who said / confirmed it?", "says who?": a sentence that names its source.
     _kind(
-        r"\bwho(?!'s|\s+(?:is|was|are|were)\b)\b|\bsays who\b|\baccording to (?:who|whom)\b",
+        r"\bwho\s+(?:said|says|told|reported|confirmed|announced|claimed|stated|revealed|broke)\b|\bsays who\b"
+        r"|\baccording to (?:who|whom)\b",
         r"\b(?:said|says|told|according to|reported|confirmed|announced|stated|citing)\b",
     ),
 )
@@ -57,6 +58,18 @@ ANSWER_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
 def answer_cues(question: str) -> list[re.Pattern[str]]:
     """Patterns of the sentences that give the kinds of answer the question asks for."""
     return [gives for asks, gives in ANSWER_KINDS if asks.search(question)]
+
+
+# People in a chat often lead up to a question ("writing an essay on this - what ...", "my notes are a
+# mess, who ..."): what comes before the last separator followed by a question word.
+_ASKING = r"(?:what|whats|who|whom|whose|when|where|why|how|which|did|does|do|is|are|was|were|can|could|will|would)"
+_LEAD_UP = re.compile(rf"^(.*[,;:–—-])\s+(?={_ASKING}\b)", re.IGNORECASE)
+
+
+def lead_up(question: str) -> str:
+    """The words that lead up to the question itself, if it has any."""
+    match = _LEAD_UP.match(question)
+    return match.group(1) if match else ""
 
 
 def question_words(question: str) -> list[str]:

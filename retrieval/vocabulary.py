@@ -15,11 +15,30 @@ FILLER = frozenset(
     """
 hey hi hello hiya yo ok okay please pls plz thanks thank thx ty cheers lol lmao omg btw tbh idk
 gonna wanna gotta kinda sorta ya yeah yep nah u ur r bot guy guys dude stuff actually basically
-literally tell know
+literally tell know explain wondering curious
 """.split()
 )
 
-# Short and colloquial names of countries, as the full names news stories use.
+# Chat spellings of ordinary words, written out; a respeller cannot tell "ppl" is "people".
+CHAT_SPELLINGS = {
+    "ppl": "people",
+    "wat": "what",
+    "wht": "what",
+    "govt": "government",
+    "gov": "government",
+    "b4": "before",
+    "bc": "because",
+    "cuz": "because",
+    "coz": "because",
+    "abt": "about",
+    "tho": "though",
+    "thru": "through",
+    "msg": "message",
+    "intl": "international",
+}
+
+# Short and colloquial names of countries, with the full names news stories use ("America" is kept too:
+# a story may mean the continent).
 SHORT_FORMS = {
     "nk": "north korea",
     "dprk": "north korea",
@@ -36,10 +55,17 @@ SHORT_FORMS = {
 
 
 def without_filler(text: str) -> str:
-    """The text with its filler words left out, as the meaning model should read it."""
-    return " ".join(token for token in text.split() if fold(token).strip(_PUNCTUATION) not in FILLER)
+    """The text with its filler words left out and chat spellings written out, as the meaning model should read it."""
+    kept = (fold(token).strip(_PUNCTUATION) for token in text.split())
+    return " ".join(CHAT_SPELLINGS.get(word, word) for word in kept if word not in FILLER)
 
 
 def plain_words(words: list[str]) -> list[str]:
-    """Folded question words with filler dropped and short forms written out."""
-    return [part for word in words if word not in FILLER for part in SHORT_FORMS.get(word, word).split()]
+    """Folded question words with filler dropped, chat spellings and short forms written out."""
+    written = [CHAT_SPELLINGS.get(word, word) for word in words if word not in FILLER]
+    return [part for word in written for part in _with_full_name(word)]
+
+
+def _with_full_name(word: str) -> list[str]:
+    full = SHORT_FORMS.get(word)
+    return [word, *full.split()] if full else [word]

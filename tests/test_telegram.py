@@ -140,7 +140,9 @@ async def test_unknown_commands_and_non_text_in_private(api: FakeBotAPI, bot: Ap
 async def test_a_button_shows_the_whole_paragraph(api: FakeBotAPI, bot: Application) -> None:
     api.push(message_update(EXAMPLE))
     (answer,) = await api.wait_for("sendMessage", chat_id=PRIVATE_CHAT)
-    data = answer["reply_markup"]["inline_keyboard"][1][0]["callback_data"]
+    quoted = answer["text"].split("<blockquote>")[1:]  # one button per quote, in order
+    stockpiles = next(n for n, quote in enumerate(quoted) if "limited stockpiles" in quote)
+    data = answer["reply_markup"]["inline_keyboard"][stockpiles][0]["callback_data"]
     message = {"message_id": 1000, "date": 0, "chat": {"id": PRIVATE_CHAT, "type": "private"}, "text": "answer"}
     api.push({"callback_query": {"id": "cb1", "from": USER, "chat_instance": "ci", "data": data, "message": message}})
     _, paragraph = await api.wait_for("sendMessage", count=2, chat_id=PRIVATE_CHAT)

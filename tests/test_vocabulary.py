@@ -2,12 +2,18 @@ import pytest
 
 from retrieval.furniture import readable_title
 from retrieval.question import question_words
-from retrieval.vocabulary import FILLER, SHORT_FORMS, plain_words, without_filler
+from retrieval.vocabulary import CHAT_SPELLINGS, FILLER, SHORT_FORMS, plain_words, without_filler
 
 
 @pytest.mark.parametrize("short, full", sorted(SHORT_FORMS.items()))
-def test_each_short_form_is_read_as_the_full_name(short: str, full: str) -> None:
-    assert plain_words([short]) == full.split()
+def test_each_short_form_is_read_with_the_full_name(short: str, full: str) -> None:
+    assert plain_words([short]) == [short, *full.split()]
+
+
+@pytest.mark.parametrize("typed, meant", sorted(CHAT_SPELLINGS.items()))
+def test_each_chat_spelling_is_read_as_the_word_meant(typed: str, meant: str) -> None:
+    assert plain_words([typed]) == [meant]
+    assert without_filler(f"so {typed}?") == f"so {meant}"
 
 
 @pytest.mark.parametrize("word", sorted(FILLER))
@@ -20,10 +26,11 @@ def test_chat_phrasing_reads_as_the_question_meant() -> None:
         "weapons",
         "russia",
         "want",
+        "nk",
         "north",
         "korea",
     ]
-    assert without_filler("Hey, can you tell me why the train is slow? Thanks!") == "can you me why the train is slow?"
+    assert without_filler("Hey, can you tell me why the train is slow? Thanks!") == "can you me why the train is slow"
 
 
 @pytest.mark.parametrize(
