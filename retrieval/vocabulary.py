@@ -56,8 +56,8 @@ SHORT_FORMS = {
 
 def without_filler(text: str) -> str:
     """The text with its filler words left out and chat spellings written out, as the meaning model should read it."""
-    kept = (fold(token).strip(_PUNCTUATION) for token in text.split())
-    return " ".join(CHAT_SPELLINGS.get(word, word) for word in kept if word not in FILLER)
+    kept = ((token, fold(token).strip(_PUNCTUATION)) for token in text.split())
+    return " ".join(CHAT_SPELLINGS.get(word, token) for token, word in kept if word not in FILLER)
 
 
 def plain_words(words: list[str]) -> list[str]:
