@@ -24,10 +24,14 @@ from retrieval.corpus import Corpus, load_corpus
 from retrieval.evaluation import OFF_TOPIC_STRIDE, Question, holds, read_questions
 from retrieval.index import Index
 
-# Rankings tried: (passage weight, meaning weight).
-RANKINGS = tuple((p, m) for p in (0.0, 0.25, 0.5) for m in (0.25, 0.5, 1.0, 1.5, 2.0, 3.0))
+# Rankings tried: (passage weight, meaning weight, kind bonus).
+RANKINGS = tuple(
+    (p, m, k) for p in (0.0, 0.25, 0.5) for m in (0.5, 1.0, 1.5, 2.0) for k in (1.0, 2.0, 3.0)
+)
 SIMILARITY_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0)
 KIND_MISSING_PENALTIES = (0.0, 0.1, 0.2, 0.3, 0.5)
+# Rankings finding this little less than the best (hit + first, out of 2) count as equally good.
+RANKING_TIE = 0.005
 # The share of each kind of unanswerable question the confident threshold keeps from being answered with
 # confidence: other stories' questions, and those about the story that it does not answer.
 NOT_CONFIDENT_TARGETS = {"elsewhere": 0.96, "related": 0.75, "offtopic": 1.0}
@@ -48,16 +52,16 @@ class Asked:
     kind: str  # own, elsewhere (another story's), related, offtopic
     coverage: float
     similarity: float
-    kind_missing: dict[tuple[float, float], bool]  # by ranking: the question asks for a kind of answer no quote gives
-    hit: dict[tuple[float, float], bool]  # by ranking: a quote holds the answer
-    first: dict[tuple[float, float], bool]  # by ranking: the first quote holds it
+    kind_missing: dict[tuple[float, float, float], bool]  # by ranking: no quote gives the kind of answer asked for
+    hit: dict[tuple[float, float, float], bool]  # by ranking: a quote holds the answer
+    first: dict[tuple[float, float, float], bool]  # by ranking: the first quote holds it
 
 
 def asked(name: str, source: str, index: Index, questions: list[tuple[str, Question]]) -> Iterator[Asked]:
     for kind, question in questions:
         hit, first, kind_missing = {}, {}, {}
         for ranking in RANKINGS:
-            policy = replace(_NEVER, passage_weight=ranking[0], meaning_weight=ranking[1])
+            policy = replace(_NEVER, passage_weight=ranking[0], meaning_weight=ranking[1], kind_bonus=ranking[2])
             result = answer(index, question.text, policy)
             quotes = [quote.text for quote in result.quotes]
             found = [any(holds(quote, gold) for quote in quotes) for gold in question.answers]
@@ -96,13 +100,17 @@ def _per_set(own: list[Asked], measure: Callable[[Asked], float]) -> float:
 
 def fit(rows: list[Asked]) -> Policy:
     own = [r for r in rows if r.kind == "own"]
-    ranking = max(RANKINGS, key=lambda k: _per_set(own, lambda r: r.hit[k] + r.first[k]))
+    found = {k: _per_set(own, lambda r, k=k: r.hit[k] + r.first[k]) for k in RANKINGS}
+    # Of the rankings as good as the best within noise, the one that leans least on the new signals.
+    tied = [k for k in RANKINGS if found[k] >= max(found.values()) - RANKING_TIE]
+    ranking = min(tied, key=lambda k: (k[1], k[2], k[0]))  # meaning weight, kind bonus, paragraph weight
     best: tuple[float, Policy] | None = None
     for similarity_weight in SIMILARITY_WEIGHTS:
         for penalty in KIND_MISSING_PENALTIES:
             policy = Policy(
                 meaning_weight=ranking[1],
                 passage_weight=ranking[0],
+                kind_bonus=ranking[2],
                 similarity_weight=similarity_weight,
                 kind_missing_penalty=penalty,
             )
@@ -144,8 +152,8 @@ def outcome(row: Asked, policy: Policy) -> Outcome:
     return Outcome.ANSWERED if _relatedness(row, policy) >= policy.answer_at else Outcome.CLOSEST
 
 
-def _ranking(policy: Policy) -> tuple[float, float]:
-    return policy.passage_weight, policy.meaning_weight
+def _ranking(policy: Policy) -> tuple[float, float, float]:
+    return policy.passage_weight, policy.meaning_weight, policy.kind_bonus
 
 
 def figures(rows: list[Asked], policies: dict[str, Policy]) -> dict[str, float]:

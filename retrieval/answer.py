@@ -20,10 +20,10 @@ QUOTED_CHARACTERS = 750
 CANDIDATE_PASSAGES = 12
 # Passages nearest the question in meaning, considered beside them where the index can search by meaning.
 MEANING_PASSAGES = 5
+# Where it cannot (an archive too large to embed whole), the sentences best by words that meaning reranks.
+MEANING_RERANKED = 16
 # Two quotes sharing this share of their terms say the same thing.
 SAME_THING = 0.6
-# The bonus for giving the kind of answer asked for, as a share of the question's mean idf.
-ANSWER_KIND_BONUS = 1.0
 # A sentence that gives the kind of answer asked for ("why": a cause) holds one more part of the
 # question, weighing this share of its average term.
 ANSWER_KIND_WEIGHT = 0.5
@@ -43,6 +43,7 @@ class Policy:
 
     meaning_weight: float = 0.5  # in ranking: a sentence's cosine with the question beside its share of the words
     passage_weight: float = 0.0  # in ranking: its paragraph's BM25 score, as a share of the best one
+    kind_bonus: float = 1.0  # in ranking: for giving the kind of answer asked for, in average question terms
     similarity_weight: float = 1.5  # in relatedness: the best cosine beside the best coverage
     answer_at: float = 1.176  # relatedness from which the quotes answer with confidence
     closest_at: float = 0.554  # relatedness below which nothing in the story is related
@@ -164,25 +165,32 @@ def _candidates(
     nearest = index.nearest_passages(question_vector, MEANING_PASSAGES)
     passages += [(passage, 0.0) for passage in nearest if passage.number not in found]
     best_passage = max((abs(score) for _, score in passages), default=0.0) or 1.0
-    similarities = index.cosines(question_vector, [passage for passage, _ in passages])
-    candidates = []
+    searches_by_meaning = index.searches_by_meaning
+    lexical = []
     for passage, passage_score in passages:
         held = sum(weights[t] for t in passage.terms.intersection(terms))
-        for position in range(len(passage.sentences)):
+        for position, sentence in enumerate(passage.sentences):
+            if not searches_by_meaning and sentence.terms.isdisjoint(terms):
+                continue  # an archive: meaning only reranks what the words found
             first = position - 1 if position > 0 and _leans_back(passage, position) else position
             quoted = frozenset().union(*(s.terms for s in passage.sentences[first : position + 1]))
             gives_kind = any(cue.search(passage.quote(first, position)) for cue in cues)
             # Each part a share: of the question's idf, of the best passage's score, of one average term.
-            lexical = (
+            score = (
                 sum(idf[t] for t in quoted.intersection(terms)) / question_idf
                 + policy.passage_weight * passage_score / best_passage
-                + (ANSWER_KIND_BONUS / len(terms) if gives_kind else 0.0)
+                + (policy.kind_bonus / len(terms) if gives_kind else 0.0)
             )
             extra = kind_weight if gives_kind else 0.0
             coverage = (held + extra) / (total_weight + extra)
-            similarity = similarities[passage.first_sentence + position]
-            score = lexical + policy.meaning_weight * similarity
-            candidates.append(_Candidate(passage, first, position, quoted, score, coverage, similarity, gives_kind))
+            lexical.append(_Candidate(passage, first, position, quoted, score, coverage, 0.0, gives_kind))
+    if not searches_by_meaning:
+        lexical = sorted(lexical, key=lambda c: -c.score)[:MEANING_RERANKED]
+    cosines = index.cosines(question_vector, [(c.passage, c.last) for c in lexical])
+    candidates = [
+        replace(c, score=c.score + policy.meaning_weight * cosine, similarity=cosine)
+        for c, cosine in zip(lexical, cosines.tolist(), strict=True)
+    ]
     return sorted(candidates, key=lambda c: -c.score)
 
 

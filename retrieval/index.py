@@ -34,7 +34,7 @@ MEANING_MATCH = 0.5
 # neighbours say little: surprisal below this (see retrieval/english.py).
 MEANING_MIN_SURPRISAL = 3.5
 # The corpus words considered for that, most used first: an archive's long tail is names, not synonyms.
-MEANING_VOCABULARY = 20_000
+MEANING_VOCABULARY = 5_000
 
 # Up to this many sentences, every sentence is embedded once and searched by meaning beside BM25.
 MEANING_SEARCH_SENTENCES = 20_000
@@ -223,19 +223,21 @@ class Index:
         """A text's unit vector in the meaning model's space."""
         return embedder()([text])[0]
 
-    def cosines(self, vector: np.ndarray, passages: list[Passage]) -> dict[int, float]:
-        """The cosine of a vector with each sentence of the passages, by the sentence's number in the index."""
-        texts = {
-            passage.first_sentence + position: passage.text[sentence.start : sentence.end]
-            for passage in passages
-            for position, sentence in enumerate(passage.sentences)
-        }
-        keys = list(texts)
-        if not keys:
-            return {}
+    @property
+    def searches_by_meaning(self) -> bool:
+        """Whether every sentence has a vector, so that passages can be found by meaning alone."""
+        return self._every_sentence_vector is not None
+
+    def cosines(self, vector: np.ndarray, sentences: list[tuple[Passage, int]]) -> np.ndarray:
+        """The cosine of a vector with each (passage, position) sentence."""
+        if not sentences:
+            return np.zeros(0, dtype=np.float32)
+        keys = [passage.first_sentence + position for passage, position in sentences]
         every = self._every_sentence_vector
-        rows = every[keys] if every is not None else self._recent_vectors.get(keys, texts.__getitem__)
-        return dict(zip(keys, (rows @ vector).tolist(), strict=True))
+        if every is not None:
+            return every[keys] @ vector
+        texts = {key: passage.quote(at, at) for key, (passage, at) in zip(keys, sentences, strict=True)}
+        return self._recent_vectors.get(keys, texts.__getitem__) @ vector
 
     def nearest_passages(self, vector: np.ndarray, k: int) -> list[Passage]:
         """The k passages whose sentences come nearest a vector in meaning, nearest first: what BM25 cannot find when
