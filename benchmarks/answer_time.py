@@ -38,8 +38,10 @@ def main() -> None:
             answer(story.index, question)
             times.append(1000 * (time.perf_counter() - start))
     tenth = statistics.quantiles(times, n=10)[-1]
-    print(f"start {opened:.2f} s; {len(questions)} questions warm: median {statistics.median(times):.2f} ms, "
-          f"90th percentile {tenth:.2f} ms")
+    print(
+        f"start {opened:.2f} s; {len(questions)} questions warm: median {statistics.median(times):.2f} ms, "
+        f"90th percentile {tenth:.2f} ms"
+    )
 
 
 if __name__ == "__main__":

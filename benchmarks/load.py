@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from pydantic import SecretStr
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.story import open_story
@@ -28,10 +30,18 @@ QUESTIONS = ["Who is Sergei Shoigu?", "What train does Kim use?", "Why might Rus
 
 async def run(chats: int, per_chat: int, flood_limit: bool) -> dict[str, float]:
     api = await FakeBotAPI().start()
-    settings = Settings(_env_file=None, telegram_token=TOKEN, telegram_base_url=api.base_url, flood_limit=flood_limit)
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]  # pydantic-settings' init-only option
+        telegram_token=SecretStr(TOKEN),
+        telegram_base_url=api.base_url,
+        flood_limit=flood_limit,
+    )
     application = build_application(settings, open_story(None))
+    updater = application.updater
+    if updater is None:
+        raise RuntimeError("the application was built without an updater")
     await application.initialize()
-    await application.updater.start_polling(poll_interval=0, timeout=1)
+    await updater.start_polling(poll_interval=0, timeout=1)
     await application.start()
     asked: dict[int, list[float]] = {}
     start = time.monotonic()
@@ -43,7 +53,7 @@ async def run(chats: int, per_chat: int, flood_limit: bool) -> dict[str, float]:
     try:
         await api.wait_for("sendMessage", count=total, timeout=600)
     finally:
-        await application.updater.stop()
+        await updater.stop()
         await application.stop()
         await application.shutdown()
         await api.stop()

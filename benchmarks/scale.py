@@ -89,7 +89,8 @@ def measure(script: str, corpus: Path, work: Path, *args: str) -> dict[str, floa
         text=True,
         check=True,
     )
-    return json.loads(done.stdout.splitlines()[-1])
+    figures: dict[str, float] = json.loads(done.stdout.splitlines()[-1])
+    return figures
 
 
 def corpus_of(size: int, work: Path) -> Path:

@@ -142,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "eval":  # measures the corpus itself: no index of the whole corpus to open
             return _evaluate(settings, args)
         story = open_story(settings.corpus, settings.cache_dir)
-        return args.handler(story, settings, args)
+        code: int = args.handler(story, settings, args)
+        return code
     except (SettingsError, CorpusError, EvaluationError, ModelError, StartError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2

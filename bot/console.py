@@ -2,6 +2,7 @@
 
 import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -30,7 +31,7 @@ def reply(story: Story, text: str) -> str | None:
     return messages.unknown_command(name)
 
 
-def _lines(stdin: TextIO, interactive: bool):
+def _lines(stdin: TextIO, interactive: bool) -> Iterator[str]:
     """Lines as typed, with readline's editing and history when a person is at the terminal."""
     if not interactive:
         yield from stdin

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from retrieval.corpus import load_corpus
+from retrieval.countries import other_names
 from retrieval.index import Index
 from retrieval.meaning import embedder
 from retrieval.store import Fingerprint, StaleIndex, UnusableIndex, load, save, stored_path
@@ -35,6 +36,7 @@ def open_story(corpus: Path | None, cache_dir: Path | None = None) -> Story:
     """
     source = corpus or BUNDLED_STORY
     embedder()  # a model that cannot load stops the bot here, in one line, not in mid-conversation
+    other_names()  # read here rather than on the first question
     index = _indexed(source, cache_dir) if cache_dir else _build(source)
     for warning in index.warnings:
         log.warning(warning)
@@ -66,4 +68,8 @@ def _build(source: Path) -> Index:
     from tqdm import tqdm
 
     with tqdm(total=len(corpus.documents), desc="indexing", unit=" documents", leave=False) as bar:
-        return Index.build(corpus, lambda done, total: bar.update(done - bar.n))
+
+        def advance(done: int, total: int) -> None:
+            bar.update(done - bar.n)
+
+        return Index.build(corpus, advance)

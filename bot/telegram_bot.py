@@ -68,7 +68,11 @@ def document_key(doc_id: str) -> str:
     return hashlib.sha256(doc_id.encode()).hexdigest()[:12]
 
 
-class StoryBot(ExtBot):
+# The application as built here: PTB's default context, no persistence.
+App = Application[Any, Any, Any, Any, Any, Any]
+
+
+class StoryBot(ExtBot[Any]):
     """python-telegram-bot's bot, made to start on Bot API servers that lack the webhook methods.
 
     PTB calls deleteWebhook before polling and setWebhook before serving a webhook, and gives up
@@ -172,7 +176,7 @@ class Handlers:
             await best_effort(update.callback_query.answer(messages.not_allowed()), "answerCallbackQuery")
         elif update.inline_query:
             await best_effort(update.inline_query.answer([], cache_time=0, is_personal=True), "answerInlineQuery")
-        elif update.effective_message and who not in self.refused:
+        elif update.effective_message and who is not None and who not in self.refused:
             self.refused.add(who)
             await self._send(update.effective_message, render_text(messages.not_allowed()), what="refusal")
         raise ApplicationHandlerStop
@@ -180,41 +184,45 @@ class Handlers:
     # -- commands -----------------------------------------------------------------------------
 
     async def command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        name, _ = parse_command(update.effective_message.text)
-        await self._send(update.effective_message, render_text(COMMANDS[name](self.story)), what=f"/{name}")
+        message, text = _text_message(update)
+        name, _ = parse_command(text) or ("", "")
+        await self._send(message, render_text(COMMANDS[name](self.story)), what=f"/{name}")
 
     async def ask_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, _ = _text_message(update)
         question = " ".join(context.args or [])
         if not question.strip():
-            await self._send(update.effective_message, render_text(messages.how_to_ask()), what="/ask")
+            await self._send(message, render_text(messages.how_to_ask()), what="/ask")
             return
-        await self._answer(update.effective_message, question)
+        await self._answer(message, question)
 
     async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        name, _ = parse_command(update.effective_message.text)
-        await self._send(update.effective_message, render_text(messages.unknown_command(name)), what="reply")
+        message, text = _text_message(update)
+        name, _ = parse_command(text) or ("", "")
+        await self._send(message, render_text(messages.unknown_command(name)), what="reply")
 
     # -- questions ----------------------------------------------------------------------------
 
     async def private_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._answer(update.effective_message, update.effective_message.text)
+        await self._answer(*_text_message(update))
 
     async def private_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._send(update.effective_message, render_text(messages.text_only()), what="hint")
+        if update.effective_message is not None:
+            await self._send(update.effective_message, render_text(messages.text_only()), what="hint")
 
     async def group_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """In groups, answer only a mention of the bot or a reply to one of its messages."""
-        message = update.effective_message
+        message, text = _text_message(update)
         mention = f"@{context.bot.username}".lower()
         mentioned = any(
             entity.type == MessageEntity.MENTION and text.lower() == mention
             for entity, text in message.parse_entities([MessageEntity.MENTION]).items()
         )
-        replied = message.reply_to_message is not None and message.reply_to_message.from_user is not None
-        replied = replied and message.reply_to_message.from_user.id == context.bot.id
+        replied_to = message.reply_to_message.from_user if message.reply_to_message else None
+        replied = replied_to is not None and replied_to.id == context.bot.id
         if not (mentioned or replied):
             return
-        question = re.sub(re.escape(mention), " ", message.text, flags=re.IGNORECASE).strip()
+        question = re.sub(re.escape(mention), " ", text, flags=re.IGNORECASE).strip()
         if not question:
             await self._send(message, render_text(messages.how_to_ask()), what="hint")
             return
@@ -222,6 +230,8 @@ class Handlers:
 
     async def paragraph_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
+        if query is None:
+            return
         _, key, number = [*(query.data or "").split(":"), "", "", ""][:3]
         doc_id = self.doc_ids.get(key)
         passage = self.story.index.passage_at(doc_id, int(number)) if doc_id and number.isdigit() else None
@@ -234,12 +244,13 @@ class Handlers:
             chat_id = query.message.chat.id
             for page in pages:
                 await send_reliably(
-                    lambda page=page: context.bot.send_message(chat_id, page, parse_mode=ParseMode.HTML),
-                    what="paragraph",
+                    functools.partial(context.bot.send_message, chat_id, page, parse_mode=ParseMode.HTML), "paragraph"
                 )
 
     async def inline_query(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.inline_query
+        if query is None:
+            return
         if not query.query.strip():
             await best_effort(query.answer([], cache_time=60), "answerInlineQuery")
             return
@@ -317,7 +328,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         await best_effort(message.chat.send_message(messages.something_went_wrong()), "error notice")
 
 
-async def register_commands(application: Application) -> None:
+async def register_commands(application: App) -> None:
     commands = [
         BotCommand("ask", "ask a question about the story"),
         BotCommand("sources", "the articles I quote from"),
@@ -327,7 +338,7 @@ async def register_commands(application: Application) -> None:
     await best_effort(application.bot.set_my_commands(commands), "setMyCommands")
 
 
-def build_application(settings: Settings, story: Story) -> Application:
+def build_application(settings: Settings, story: Story) -> App:
     """The PTB Application with every handler; the caller decides between polling and a webhook."""
     assert settings.telegram_token is not None
     bot = StoryBot(
@@ -383,3 +394,11 @@ def run_bot(settings: Settings, story: Story) -> None:
         secret_token=secret,
         allowed_updates=Update.ALL_TYPES,
     )
+
+
+def _text_message(update: Update) -> tuple[Message, str]:
+    """The message of an update that the handler's filters let through only with text."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        raise TypeError("a text handler was called without a text message")
+    return message, message.text

@@ -43,7 +43,8 @@ def fold(text: str) -> str:
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    return _stemmer.stemWord(word)
+    stemmed: str = _stemmer.stemWord(word)
+    return stemmed
 
 
 def words(text: str) -> list[str]:

@@ -4,6 +4,7 @@ import re
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
+from retrieval.analysis import stem
 from retrieval.english import surprisal
 from retrieval.index import Index, Passage
 from retrieval.question import answer_cues, clean_question, lead_up, question_words
@@ -45,7 +46,7 @@ class Policy:
     passage_weight: float = 0.0  # in ranking: its paragraph's BM25 score, as a share of the best one
     kind_bonus: float = 1.0  # in ranking: for giving the kind of answer asked for, in average question terms
     similarity_weight: float = 1.5  # in relatedness: the best cosine beside the best coverage
-    answer_at: float = 1.176  # relatedness from which the quotes answer with confidence
+    answer_at: float = 1.166  # relatedness from which the quotes answer with confidence
     closest_at: float = 0.554  # relatedness below which nothing in the story is related
     kind_missing_penalty: float = 0.3  # taken from relatedness when no quote gives the kind of answer asked for
     lead_up_weight: float = 0.5  # of a word in what leads up to the question ("for my essay - what ...")
@@ -92,6 +93,10 @@ class Answer:
         return self.outcome is Outcome.ANSWERED
 
 
+# The ways a story may write one word of the question, each a tuple of terms ("seoul"; "south korea").
+_Group = frozenset[tuple[str, ...]]
+
+
 @dataclass(frozen=True)
 class _Candidate:
     passage: Passage
@@ -109,17 +114,18 @@ def answer(index: Index, question: str, policy: Policy = POLICY) -> Answer:
     question = clean_question(question)
     if len(question) > MAX_QUESTION_CHARS:
         return Answer(question[:MAX_QUESTION_CHARS], Outcome.DECLINED, problem=Problem.TOO_LONG)
-    weights: dict[str, float] = {}
-    leading = set(question_words(lead_up(question)))
+    groups: dict[_Group, float] = {}
+    leading = {word.text for word in question_words(lead_up(question))}
     for word in question_words(question):
-        term = index.term_for(word)
-        weight = surprisal(word) ** 2 * (policy.lead_up_weight if word in leading else 1.0)
-        weights[term] = max(weights.get(term, 0.0), weight)
-    terms = tuple(weights)
+        # Other names are spelt right: their own stems.
+        group = frozenset({(index.term_for(word.text),), *(tuple(map(stem, other)) for other in word.also)})
+        weight = surprisal(word.text) ** 2 * (policy.lead_up_weight if word.text in leading else 1.0)
+        groups[group] = max(groups.get(group, 0.0), weight)
+    terms = tuple(dict.fromkeys(term for group in groups for reading in sorted(group) for term in reading))
     if not terms:
         return Answer(question, Outcome.DECLINED, problem=Problem.NO_QUESTION)
     cues = answer_cues(question)
-    candidates = _candidates(index, question, weights, cues, policy)
+    candidates = _candidates(index, question, groups, cues, policy)
     if not candidates:
         return Answer(question, Outcome.DECLINED, terms=terms)
     coverage = max(c.coverage for c in candidates)
@@ -147,18 +153,18 @@ def answer(index: Index, question: str, policy: Policy = POLICY) -> Answer:
 
 
 def _candidates(
-    index: Index, question: str, weights: dict[str, float], cues: list[re.Pattern[str]], policy: Policy
+    index: Index, question: str, groups: dict[_Group, float], cues: list[re.Pattern[str]], policy: Policy
 ) -> list[_Candidate]:
     """Every sentence of the passages BM25 ranks best, scored by the question's words it holds and by how
     close it is in meaning, best first.
 
-    `weights` says how much each question term tells; the share of it a passage holds is its coverage.
+    `groups` says how much each word of the question tells; the share of it a passage holds is its coverage.
     """
-    terms = list(weights)
-    idf = {term: index.idf(term) for term in terms}
+    terms = sorted({term for group in groups for reading in group for term in reading})
+    idf = {group: max(sum(map(index.idf, reading)) / len(reading) for reading in group) for group in groups}
     question_idf = sum(idf.values())
-    total_weight = sum(weights.values())
-    kind_weight = ANSWER_KIND_WEIGHT * total_weight / len(terms)
+    total_weight = sum(groups.values())
+    kind_weight = ANSWER_KIND_WEIGHT * total_weight / len(groups)
     question_vector = index.embed(without_filler(question))
     passages = index.top_passages(terms, CANDIDATE_PASSAGES)
     found = {passage.number for passage, _ in passages}
@@ -168,7 +174,7 @@ def _candidates(
     searches_by_meaning = index.searches_by_meaning
     lexical = []
     for passage, passage_score in passages:
-        held = sum(weights[t] for t in passage.terms.intersection(terms))
+        held = sum(weight for group, weight in groups.items() if _holds(passage.terms, group))
         for position, sentence in enumerate(passage.sentences):
             if not searches_by_meaning and sentence.terms.isdisjoint(terms):
                 continue  # an archive: meaning only reranks what the words found
@@ -177,9 +183,9 @@ def _candidates(
             gives_kind = any(cue.search(passage.quote(first, position)) for cue in cues)
             # Each part a share: of the question's idf, of the best passage's score, of one average term.
             score = (
-                sum(idf[t] for t in quoted.intersection(terms)) / question_idf
+                sum(idf[group] for group in groups if _holds(quoted, group)) / question_idf
                 + policy.passage_weight * passage_score / best_passage
-                + (policy.kind_bonus / len(terms) if gives_kind else 0.0)
+                + (policy.kind_bonus / len(groups) if gives_kind else 0.0)
             )
             extra = kind_weight if gives_kind else 0.0
             coverage = (held + extra) / (total_weight + extra)
@@ -192,6 +198,10 @@ def _candidates(
         for c, cosine in zip(lexical, cosines.tolist(), strict=True)
     ]
     return sorted(candidates, key=lambda c: -c.score)
+
+
+def _holds(terms: frozenset[str], group: _Group) -> bool:
+    return any(terms.issuperset(reading) for reading in group)
 
 
 def _leans_back(passage: Passage, position: int) -> bool:

@@ -6,6 +6,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
 
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
@@ -62,7 +66,7 @@ def _read_markdown(text: str) -> tuple[str, list[str]]:
     return title.strip(), _blank_line_paragraphs(rest) + texts[1:]
 
 
-def _plain_inline(children: list) -> str:
+def _plain_inline(children: list["Token"]) -> str:
     """Inline Markdown as the reader sees it: text and code kept, markup and raw HTML dropped."""
     parts = []
     for child in children:
@@ -79,9 +83,9 @@ def _read_html(text: str) -> tuple[str, list[str]]:
 
     tree = lxml.html.document_fromstring(text)
     heading = tree.find(".//title")
-    if heading is None or not heading.text_content().strip():
+    if heading is None or not heading.text_content().strip():  # type: ignore[attr-defined]
         heading = tree.find(".//h1")
-    title = " ".join(heading.text_content().split()) if heading is not None else ""
+    title = " ".join(heading.text_content().split()) if heading is not None else ""  # type: ignore[attr-defined]
     main = trafilatura.extract(text, output_format="txt", include_comments=False) or ""
     paragraphs = [line.strip() for line in main.splitlines() if line.strip()]
     if not title and paragraphs:

@@ -16,3 +16,8 @@ def surprisal(word: str) -> float:
     A question's rare words carry its topic; its common ones could be asked of any story.
     """
     return -math.log10(max(word_frequency(word, "en", wordlist="small"), RAREST))
+
+
+def is_english(word: str) -> bool:
+    """Whether the word list knows the word at all: one it does not is a name, a coinage or a typo."""
+    return word_frequency(word, "en", wordlist="small") > 0

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rank_bm25 import BM25Okapi
@@ -181,7 +182,7 @@ def read_questions(path: Path) -> list[Question]:
     return questions
 
 
-def _question(row: dict) -> Question | None:
+def _question(row: dict[str, Any]) -> Question | None:
     """One line of a question file; None for SQuAD's unanswerable questions, which are about the story yet
     have no answer in it, so that neither answering nor declining them is right."""
     if row.get("is_impossible"):
@@ -207,7 +208,10 @@ def evaluate(corpus: Corpus, questions: list[Question], per_document: bool = Fal
     """Each system's tally, StoryBot's first."""
     tallies = {"StoryBot": Tally(), "plain BM25": Tally()}
     for documents, asked in stories(corpus, questions, per_document):
-        systems = {"StoryBot": storybot(Index.build(Corpus(documents))), "plain BM25": PlainBM25(documents)}
+        systems: dict[str, System] = {
+            "StoryBot": storybot(Index.build(Corpus(documents))),
+            "plain BM25": PlainBM25(documents),
+        }
         for name, system in systems.items():
             for question in asked:
                 start = time.perf_counter()
@@ -230,7 +234,7 @@ def stories(
     unmatched = {q.document for q in answerable} - set().union(*names.values())
     if unmatched:
         raise EvaluationError(f"no document is named {sorted(map(str, unmatched))[0]!r}, a question's article")
-    stories = []
+    stories: list[tuple[tuple[Document, ...], list[Question]]] = []
     for document in corpus.documents:
         own = [q for q in answerable if q.document in names[document.doc_id]]
         others = [replace(q, answers=()) for q in answerable if q.document not in names[document.doc_id]]

@@ -221,7 +221,8 @@ class Index:
 
     def embed(self, text: str) -> np.ndarray:
         """A text's unit vector in the meaning model's space."""
-        return embedder()([text])[0]
+        vector: np.ndarray = embedder()([text])[0]
+        return vector
 
     @property
     def searches_by_meaning(self) -> bool:
@@ -235,9 +236,12 @@ class Index:
         keys = [passage.first_sentence + position for passage, position in sentences]
         every = self._every_sentence_vector
         if every is not None:
-            return every[keys] @ vector
-        texts = {key: passage.quote(at, at) for key, (passage, at) in zip(keys, sentences, strict=True)}
-        return self._recent_vectors.get(keys, texts.__getitem__) @ vector
+            matrix = every[keys]
+        else:
+            texts = {key: passage.quote(at, at) for key, (passage, at) in zip(keys, sentences, strict=True)}
+            matrix = self._recent_vectors.get(keys, texts.__getitem__)
+        cosines: np.ndarray = matrix @ vector
+        return cosines
 
     def nearest_passages(self, vector: np.ndarray, k: int) -> list[Passage]:
         """The k passages whose sentences come nearest a vector in meaning, nearest first: what BM25 cannot find when

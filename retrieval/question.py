@@ -5,7 +5,7 @@ import re
 import unicodedata
 
 from retrieval.analysis import words
-from retrieval.vocabulary import plain_words
+from retrieval.vocabulary import QuestionWord, plain_words
 
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 _TAG = re.compile(r"</?[a-zA-Z][^<>]{0,200}>")
@@ -39,7 +39,7 @@ ANSWER_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
         rf"\b(?:{_MONTHS}|{_DAYS}|\d{{3,4}}s?|yesterday|today|tomorrow|ago|early|late|century)\b",
     ),
     _kind(r"\b(?:how (?:fast|quick|quickly|slow|slowly)|speeds?)\b", rf"\b{_NUMBER}[\s-]*{_SPEED}(?!\w)"),
-    _kind(r"\bhow (?:far|wide|tall|high|deep)\b", rf"\b{_NUMBER}[\s-]*{_DISTANCE}\b"),
+    _kind(r"\bhow (?:far|wide|tall|high|deep)\b", rf"\b{_NUMBER}[\s-]*{_DISTANCE}\b(?!\s*/)"),  # km/h is a speed
     _kind(r"\bhow long\b", rf"\b{_NUMBER}[\s-]*(?:{_DURATION}|{_DISTANCE})\b"),
     _kind(r"\bhow old\b", rf"\b{_NUMBER}[\s-]*years?\b|\baged? \d"),
     _kind(r"\bhow much\b", rf"[$€£¥]\s*\d|\b{_NUMBER}[\s-]*(?:{_AMOUNT}|%)"),
@@ -72,8 +72,9 @@ def lead_up(question: str) -> str:
     return match.group(1) if match else ""
 
 
-def question_words(question: str) -> list[str]:
-    """The words a question asks with: greetings and chat filler left out, short forms written out."""
+def question_words(question: str) -> list[QuestionWord]:
+    """The words a question asks with: greetings and chat filler left out, chat spellings written out, countries
+    with their other names."""
     return plain_words(words(question))
 
 

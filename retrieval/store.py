@@ -104,8 +104,8 @@ def save(index: Index, path: Path, fingerprint: Fingerprint) -> None:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
-            keys = {"listing": np.array(fingerprint.listing), "content": np.array(fingerprint.content)}
-            np.savez(file, **keys, **index.arrays())
+            arrays = {"listing": np.array(fingerprint.listing), "content": np.array(fingerprint.content)}
+            np.savez(file, **(arrays | index.arrays()))  # type: ignore[arg-type]  # numpy's stub: savez's kwargs are arrays
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

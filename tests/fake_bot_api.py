@@ -60,7 +60,7 @@ class _TelegramHTML(HTMLParser):
         self.open: list[str] = []
         self.text: list[str] = []
 
-    def handle_starttag(self, tag: str, attrs: list) -> None:
+    def handle_starttag(self, tag: str, attrs: list[Any]) -> None:
         if tag not in TELEGRAM_TAGS:
             raise TelegramHTMLError(f'Unsupported start tag "{tag}"')
         self.open.append(tag)
@@ -114,9 +114,9 @@ STALL_SECONDS = 6.0
 @dataclass
 class FakeBotAPI:
     calls: list[Call] = field(default_factory=list)
-    updates: list[dict] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
     # method -> faults to answer before succeeding: a status (429, 500, ...), "drop" or "stall"
-    fail: dict[str, list[int | str]] = field(default_factory=dict)
+    fail: dict[str, list[int | str]] = field(default_factory=dict[str, Any])
     chaos: float = 0.0  # besides, this share of all calls but getMe get one of FAULTS at random
     chaos_seed: int = 0
     faults: list[str] = field(default_factory=list)  # "method fault", each injected
@@ -153,7 +153,7 @@ class FakeBotAPI:
 
     # -- what tests do ------------------------------------------------------------------------
 
-    def push(self, update: dict) -> int:
+    def push(self, update: dict[str, Any]) -> int:
         update_id = next(self._update_ids)
         self.updates.append({"update_id": update_id, **update})
         self._new_update.set()
@@ -163,10 +163,10 @@ class FakeBotAPI:
         calls = [c for c in self.calls if c.method == method]
         return [c for c in calls if chat_id is None or c.params.get("chat_id") == chat_id]
 
-    def sent(self, method: str = "sendMessage", chat_id: int | None = None) -> list[dict]:
+    def sent(self, method: str = "sendMessage", chat_id: int | None = None) -> list[dict[str, Any]]:
         return [c.params for c in self.sent_calls(method, chat_id)]
 
-    async def wait_for(self, method: str, count: int = 1, chat_id: int | None = None, timeout: float = 15) -> list:
+    async def wait_for(self, method: str, count: int = 1, chat_id: int | None = None, timeout: float = 15) -> list[Any]:
         deadline = time.monotonic() + timeout
         while len(self.sent(method, chat_id)) < count:
             if time.monotonic() > deadline:
@@ -177,7 +177,7 @@ class FakeBotAPI:
 
     # -- the methods --------------------------------------------------------------------------
 
-    async def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict] | None:
+    async def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
         """The status and body to answer with; None to drop the connection without an answer."""
         self.calls.append(Call(method, params))
         fault: int | str | None = None
@@ -208,7 +208,7 @@ class FakeBotAPI:
         return 200, {"ok": True, "result": True}
 
     @staticmethod
-    def me() -> dict:
+    def me() -> dict[str, Any]:
         return {
             "id": BOT_ID,
             "is_bot": True,
@@ -219,7 +219,7 @@ class FakeBotAPI:
             "supports_inline_queries": True,
         }
 
-    async def _get_updates(self, params: dict) -> list[dict]:
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = params.get("offset") or 0
         self.acknowledged = max(self.acknowledged, offset)
         self.updates = [u for u in self.updates if u["update_id"] >= offset]
@@ -230,11 +230,11 @@ class FakeBotAPI:
                 await asyncio.wait_for(self._new_update.wait(), timeout)
         return self.updates[: int(params.get("limit") or 100)]
 
-    def _bad_request(self, why: str) -> tuple[int, dict]:
+    def _bad_request(self, why: str) -> tuple[int, dict[str, Any]]:
         self.rejected.append(why)
         return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {why}"}
 
-    def _message(self, params: dict) -> tuple[int, dict]:
+    def _message(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         text = str(params.get("text", ""))
         try:
             visible = parse_telegram_html(text) if params.get("parse_mode") == "HTML" else text
@@ -273,10 +273,11 @@ class _Endpoint(RequestHandler):
 
     def _params(self) -> dict[str, Any]:
         if self.request.headers.get("Content-Type", "").startswith("application/json"):
-            return json.loads(self.request.body or b"{}")
+            body: dict[str, Any] = json.loads(self.request.body or b"{}")
+            return body
         params: dict[str, Any] = {}
         for name, values in self.request.body_arguments.items():
-            value = values[0].decode()
+            value: Any = values[0].decode()
             if name in JSON_FIELDS:
                 value = json.loads(value)
             elif name in INT_FIELDS and re.fullmatch(r"-?\d+", value):
@@ -284,7 +285,7 @@ class _Endpoint(RequestHandler):
             params[name] = value
         return params
 
-    def _reply(self, status: int, body: dict) -> None:
+    def _reply(self, status: int, body: dict[str, Any]) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(body))
@@ -297,7 +298,9 @@ GROUP_CHAT = -100777
 USER = {"id": 42, "is_bot": False, "first_name": "Ada", "username": "ada"}
 
 
-def message_update(text: str, chat_id: int = PRIVATE_CHAT, reply_to: dict | None = None, **extra: Any) -> dict:
+def message_update(
+    text: str, chat_id: int = PRIVATE_CHAT, reply_to: dict[str, Any] | None = None, **extra: Any
+) -> dict[str, Any]:
     """A message as Telegram sends it; in a private chat, from the person whose chat it is."""
     chat = (
         {"id": chat_id, "type": "private", "first_name": "Ada"}

@@ -182,3 +182,21 @@ def test_a_question_sharing_only_common_words_with_the_story_is_declined(tmp_pat
     assert answer(index, "What did the captain say about the engines?").answered
     # "year", "first" and "said" are in the story; what the question is about is not.
     assert not answer(index, "What did the senator say about tariffs in the first year?").answered
+
+
+def test_a_country_asked_by_its_people_or_capital_is_found_by_its_name(tmp_path) -> None:
+    index = _index_of(
+        tmp_path,
+        "Harvest\n\nPeru exported a record quinoa harvest this spring.\n\n"
+        "The ferry Maribel crossed the strait at dawn.\n",
+    )
+    for question in ("What harvest did the Peruvians export?", "what harvest did lima export"):
+        result = answer(index, question)
+        assert result.coverage == 1.0, question  # every word of the question is held, the country by another name
+        assert result.quotes[0].text.startswith("Peru exported")
+
+
+def test_another_name_for_a_country_does_not_count_twice(tmp_path) -> None:
+    index = _index_of(tmp_path, "Harvest\n\nPeruvian farmers exported quinoa.\n\nThe ferry Maribel crossed at dawn.\n")
+    assert answer(index, "what did peruvian farmers export").coverage == 1.0
+    assert answer(index, "what did peru farmers export").coverage == 1.0
