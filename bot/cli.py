@@ -21,7 +21,11 @@ PROG = "storybot"
 
 
 class StartError(Exception):
-    """The bot cannot start; the message says why, for the user."""
+    """The bot cannot start as configured; the message says why, for the user (exit status 2)."""
+
+
+class StartFailed(Exception):
+    """The bot was configured right but could not start here and now (exit status 1)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -80,15 +84,27 @@ def as_json(result: Answer, story: Story) -> str:
 def _run(story: Story, settings: Settings, args: argparse.Namespace) -> int:
     from telegram.error import InvalidToken, TelegramError
 
-    from bot.telegram_bot import run_bot
+    from bot.telegram_bot import StartupFailed, run_bot
 
     try:
         run_bot(settings, story)
+    except StartupFailed as error:
+        raise StartFailed(str(error)) from None
     except InvalidToken:
         raise StartError("the Bot API refused the token (STORYBOT_TELEGRAM_TOKEN): check it with @BotFather") from None
     except TelegramError as error:
         raise StartError(f"cannot use the Bot API at {settings.telegram_base_url}: {error}") from None
     return 0
+
+
+def _check_can_run(settings: Settings) -> None:
+    if settings.telegram_token is None:
+        raise StartError("STORYBOT_TELEGRAM_TOKEN is not set: get a token from @BotFather and export it")
+    if settings.webhook_open_to_anyone():
+        raise StartError(
+            f"STORYBOT_WEBHOOK_SECRET is not set, and the webhook would listen on {settings.webhook_listen} for "
+            "anyone: set a secret, or STORYBOT_WEBHOOK_LISTEN=127.0.0.1 behind a proxy on this machine"
+        )
 
 
 def _ask(story: Story, settings: Settings, args: argparse.Namespace) -> int:
@@ -137,8 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(corpus=args.corpus)
         secrets = [s.get_secret_value() for s in (settings.telegram_token, settings.webhook_secret) if s]
         configure_logging(settings.log_level, secrets, PROG)
-        if args.command == "run" and settings.telegram_token is None:
-            raise StartError("STORYBOT_TELEGRAM_TOKEN is not set: get a token from @BotFather and export it")
+        if args.command == "run":
+            _check_can_run(settings)
         if args.command == "eval":  # measures the corpus itself: no index of the whole corpus to open
             return _evaluate(settings, args)
         story = open_story(settings.corpus, settings.cache_dir)
@@ -147,6 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, CorpusError, EvaluationError, ModelError, StartError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
+    except StartFailed as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -6,9 +6,10 @@ from collections.abc import Callable
 from bot import messages
 from bot.story import Story
 
-COMMANDS: dict[str, Callable[[Story], str]] = {
-    "start": messages.start,
-    "help": messages.help_text,
+# Each takes the story and whatever followed the command ("/sources 2": "2").
+COMMANDS: dict[str, Callable[[Story, str], str]] = {
+    "start": lambda story, _: messages.start(story),
+    "help": lambda story, _: messages.help_text(story),
     "sources": messages.sources,
 }
 

@@ -27,7 +27,7 @@ def reply(story: Story, text: str) -> str | None:
     if name == "ask":
         return render_answer(answer(story.index, rest), story)
     if name in COMMANDS:
-        return COMMANDS[name](story)
+        return COMMANDS[name](story, rest)
     return messages.unknown_command(name)
 
 

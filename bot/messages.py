@@ -4,9 +4,22 @@ from bot.story import Story
 from retrieval.answer import MAX_QUESTION_CHARS, Answer, Problem
 from retrieval.furniture import readable_title
 
+# A reply names a few articles; a story of thousands is listed by /sources, a page at a time.
+TITLES_NAMED = 3
+SOURCES_PER_PAGE = 20
+LISTED_TITLE_CHARS = 150
+
+
+def _listed(title: str) -> str:
+    title = readable_title(title)
+    return title if len(title) <= LISTED_TITLE_CHARS else title[: LISTED_TITLE_CHARS - 1] + "…"
+
 
 def titles(story: Story) -> str:
-    names = [f"“{readable_title(document.title)}”" for document in story.index.sources]
+    documents = story.index.sources
+    names = [f"“{_listed(document.title)}”" for document in documents[:TITLES_NAMED]]
+    if len(documents) > TITLES_NAMED:
+        return ", ".join(names) + f" and {len(documents) - TITLES_NAMED:,} more articles (/sources lists them)"
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
@@ -37,10 +50,19 @@ def help_text(story: Story) -> str:
     )
 
 
-def sources(story: Story) -> str:
-    documents = enumerate(story.index.sources, 1)
-    lines = [f"{n}. {readable_title(document.title)} ({document.doc_id})" for n, document in documents]
-    return "I quote from these articles:\n" + "\n".join(lines)
+def sources(story: Story, page: str = "") -> str:
+    """One page of the articles; `page` is what followed /sources, a page number or nothing."""
+    documents = story.index.sources
+    pages = -(-len(documents) // SOURCES_PER_PAGE)
+    number = int(page) if page.isascii() and page.isdigit() and len(page) < 9 else 1
+    number = min(max(number, 1), pages)
+    first = (number - 1) * SOURCES_PER_PAGE
+    shown = enumerate(documents[first : first + SOURCES_PER_PAGE], first + 1)
+    lines = [f"{n}. {_listed(document.title)} ({document.doc_id})" for n, document in shown]
+    text = "I quote from these articles:\n" + "\n".join(lines)
+    if pages > 1:
+        text += f"\n\nPage {number} of {pages}." + (f" Send /sources {number + 1} for more." if number < pages else "")
+    return text
 
 
 def declined(answer: Answer, story: Story) -> str:
@@ -69,7 +91,7 @@ def text_only() -> str:
 
 
 def stale_button() -> str:
-    return "Sorry, that button is out of date: ask your question again for a fresh answer."
+    return "That button has expired: ask your question again for a fresh answer."
 
 
 def not_allowed() -> str:
@@ -78,6 +100,10 @@ def not_allowed() -> str:
 
 def unknown_command(name: str) -> str:
     return f"I don't know the command /{name}. Send /help to see what I can do."
+
+
+def slow_down_presses() -> str:
+    return "That is a lot of buttons at once: please wait a minute, then try again."
 
 
 def slow_down(seconds: int) -> str:

@@ -4,12 +4,16 @@ import asyncio
 import functools
 import hashlib
 import logging
+import math
 import random
 import re
+import signal
+import sys
+import time
 import weakref
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from telegram import (
@@ -24,7 +28,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatType, ParseMode
-from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -43,20 +47,26 @@ from telegram.ext import (
 
 from bot import messages
 from bot.commands import COMMANDS, parse_command
-from bot.limits import QuestionLimit, Verdict
+from bot.limits import RateLimit, Verdict
 from bot.render_html import MESSAGE_LIMIT, render_answer, render_paragraph, render_text
 from bot.render_text import render_answer as render_plain
 from bot.story import Story
+from bot.webhook import webhook_server
 from config import Settings
 from retrieval.answer import Answer, answer
+from retrieval.index import Passage
 
 log = logging.getLogger("storybot.telegram")
+T = TypeVar("T")
 
 PARAGRAPH_BUTTON = "para"  # callback data: para:<document key>:<paragraph number>
+_PARAGRAPH_DATA = re.compile(rf"{PARAGRAPH_BUTTON}:([0-9a-f]{{12}}):([1-9][0-9]{{0,8}})", re.ASCII)
 # A send is tried this often, waiting twice as long each time from FIRST_BACKOFF (or as long as a
 # 429 says), a little over half a minute in all: long enough for Telegram to recover from a hiccup,
 # short enough that the answer is still wanted.
 SEND_ATTEMPTS = 6
+# Button presses and inline queries, per person and minute: they cost an answer each, as questions do.
+PRESSES_PER_MINUTE = 30
 FIRST_BACKOFF = 0.5
 MAX_BACKOFF = 8.0
 # Updates of different chats are handled at once, up to this many.
@@ -72,28 +82,75 @@ def document_key(doc_id: str) -> str:
 App = Application[Any, Any, Any, Any, Any, Any]
 
 
-class StoryBot(ExtBot[Any]):
-    """python-telegram-bot's bot, made to start on Bot API servers that lack the webhook methods.
+class StartupFailed(Exception):
+    """The Bot API could not be used at start, even after retrying; the message says why, in one line."""
 
-    PTB calls deleteWebhook before polling and setWebhook before serving a webhook, and gives up
-    on any error. A server (or emulator) that does not know the method should not keep the bot
-    from serving, so such refusals are logged and passed over; network trouble is still retried.
+
+def _transient(error: TelegramError) -> bool:
+    """A flood wait, a server error (5xx), a timeout or a dropped connection: trying again may pass.
+
+    BadRequest is a NetworkError in PTB, but the server read that request and refused it."""
+    return isinstance(error, RetryAfter | NetworkError) and not isinstance(error, BadRequest)
+
+
+async def retrying(call: Callable[[], Awaitable[T]], attempts: int, within: float = math.inf) -> T:
+    """The one retry mechanism: call until it passes, waiting twice as long each time from FIRST_BACKOFF
+    (or as long as a 429 says). What is not transient is raised at once; what still fails after `attempts`
+    tries, or when the next wait would end past `within` seconds, is raised then."""
+    deadline = time.monotonic() + within
+    for attempt in range(1, attempts + 1):
+        try:
+            return await call()
+        except TelegramError as error:
+            backoff = min(FIRST_BACKOFF * 2 ** (attempt - 1), MAX_BACKOFF) * random.uniform(0.8, 1.2)
+            wait = _seconds(error.retry_after) if isinstance(error, RetryAfter) else backoff
+            if not _transient(error) or attempt == attempts or time.monotonic() + wait > deadline:
+                raise
+            await asyncio.sleep(wait)
+    raise ValueError("attempts must be at least 1")
+
+
+class StoryBot(ExtBot[Any]):
+    """python-telegram-bot's bot, made to start against a flaky Bot API or one that lacks the webhook methods.
+
+    Start-up calls are retried on transient faults rather than ending the bot at the first 500. PTB
+    calls deleteWebhook before polling and gives up on any error; a server (or emulator) that does not
+    know the method should not keep the bot from serving, so such refusals are logged and passed over.
     """
 
-    async def _tolerated(self, call: Awaitable[bool], what: str) -> bool:
+    def __init__(self, *args: Any, start_timeout: float = 60.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._start_timeout = start_timeout  # seconds; STORYBOT_START_TIMEOUT (PTB freezes public attributes)
+
+    async def get_me(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._at_start(lambda: super(StoryBot, self).get_me(*args, **kwargs), "getMe")
+
+    async def delete_webhook(self, *args: Any, **kwargs: Any) -> bool:
+        return await self._tolerated(lambda: super(StoryBot, self).delete_webhook(*args, **kwargs), "deleteWebhook")
+
+    async def set_webhook(self, *args: Any, **kwargs: Any) -> bool:
+        return await self._tolerated(lambda: super(StoryBot, self).set_webhook(*args, **kwargs), "setWebhook")
+
+    async def _tolerated(self, call: Callable[[], Awaitable[bool]], what: str) -> bool:
         try:
-            return await call
-        except (NetworkError, RetryAfter):
-            raise  # PTB retries these; BadRequest (a NetworkError) is a bad URL or secret and must stop the start
-        except TelegramError as error:
+            return await self._at_start(call, what)
+        except BadRequest:
+            raise  # a bad URL or secret: serving without it would serve nobody
+        except TelegramError as error:  # the method is unknown to this server
             log.warning("%s failed (%s); going on without it", what, error)
             return False
 
-    async def delete_webhook(self, *args: Any, **kwargs: Any) -> bool:
-        return await self._tolerated(super().delete_webhook(*args, **kwargs), "deleteWebhook")
-
-    async def set_webhook(self, *args: Any, **kwargs: Any) -> bool:
-        return await self._tolerated(super().set_webhook(*args, **kwargs), "setWebhook")
+    async def _at_start(self, call: Callable[[], Awaitable[T]], what: str) -> T:
+        """Retried for up to `start_timeout` seconds: a bot that gives up at the first 500 serves nobody."""
+        try:
+            return await retrying(call, attempts=sys.maxsize, within=self._start_timeout)
+        except TelegramError as error:
+            if _transient(error):
+                raise StartupFailed(
+                    f"the Bot API at {self.base_url.split('/bot')[0]} still fails after "
+                    f"{self._start_timeout:g} s ({what}: {error})"
+                ) from None
+            raise
 
 
 async def best_effort(call: Awaitable[Any], what: str) -> None:
@@ -105,20 +162,16 @@ async def best_effort(call: Awaitable[Any], what: str) -> None:
 
 
 async def send_reliably(send: Callable[[], Awaitable[Message]], what: str) -> Message | None:
-    """Send, retrying what may pass: a flood wait (429, for as long as Telegram asks), a server error (5xx), a
-    timeout or a dropped connection. What still fails is logged once; None then."""
-    for attempt in range(1, SEND_ATTEMPTS + 1):
-        try:
-            return await send()
-        except BadRequest:
-            raise  # the server read the request and refused it: sending it again changes nothing
-        except (RetryAfter, TimedOut, NetworkError) as error:
-            if attempt == SEND_ATTEMPTS:
-                log.error("%s not delivered after %d attempts: %s", what, attempt, error)
-                return None
-            backoff = min(FIRST_BACKOFF * 2 ** (attempt - 1), MAX_BACKOFF) * random.uniform(0.8, 1.2)
-            await asyncio.sleep(_seconds(error.retry_after) if isinstance(error, RetryAfter) else backoff)
-    return None
+    """Send, retrying what may pass; what still fails is logged once, as the one ERROR line of a message
+    not delivered, and None is returned. A refused request (BadRequest) is raised: sending it again
+    changes nothing."""
+    try:
+        return await retrying(send, SEND_ATTEMPTS)
+    except TelegramError as error:
+        if not _transient(error):
+            raise
+        log.error("%s not delivered after %d attempts: %s", what, SEND_ATTEMPTS, error)
+        return None
 
 
 def _seconds(retry_after: float | timedelta) -> float:
@@ -157,7 +210,8 @@ class Handlers:
     def __init__(self, story: Story, allowed_chats: frozenset[int] | None, questions_per_minute: int) -> None:
         self.story = story
         self.allowed_chats = allowed_chats
-        self.limit = QuestionLimit(questions_per_minute)
+        self.limit = RateLimit(questions_per_minute)
+        self.presses = RateLimit(PRESSES_PER_MINUTE)  # button presses and inline queries
         self.refused: set[int] = set()
         self.doc_ids = {document_key(source.doc_id): source.doc_id for source in story.index.sources}
 
@@ -185,8 +239,8 @@ class Handlers:
 
     async def command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, text = _text_message(update)
-        name, _ = parse_command(text) or ("", "")
-        await self._send(message, render_text(COMMANDS[name](self.story)), what=f"/{name}")
+        name, rest = parse_command(text) or ("", "")
+        await self._send(message, render_text(COMMANDS[name](self.story, rest)), what=f"/{name}")
 
     async def ask_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, _ = _text_message(update)
@@ -214,10 +268,7 @@ class Handlers:
         """In groups, answer only a mention of the bot or a reply to one of its messages."""
         message, text = _text_message(update)
         mention = f"@{context.bot.username}".lower()
-        mentioned = any(
-            entity.type == MessageEntity.MENTION and text.lower() == mention
-            for entity, text in message.parse_entities([MessageEntity.MENTION]).items()
-        )
+        mentioned = mention in _mentions(message)
         replied_to = message.reply_to_message.from_user if message.reply_to_message else None
         replied = replied_to is not None and replied_to.id == context.bot.id
         if not (mentioned or replied):
@@ -232,9 +283,10 @@ class Handlers:
         query = update.callback_query
         if query is None:
             return
-        _, key, number = [*(query.data or "").split(":"), "", "", ""][:3]
-        doc_id = self.doc_ids.get(key)
-        passage = self.story.index.passage_at(doc_id, int(number)) if doc_id and number.isdigit() else None
+        if not self._may_press(query.from_user.id):
+            await best_effort(query.answer(messages.slow_down_presses()), "answerCallbackQuery")
+            return
+        passage = self._paragraph(query.data)
         if passage is None:
             await best_effort(query.answer(messages.stale_button(), show_alert=True), "answerCallbackQuery")
             return
@@ -247,12 +299,24 @@ class Handlers:
                     functools.partial(context.bot.send_message, chat_id, page, parse_mode=ParseMode.HTML), "paragraph"
                 )
 
+    def _paragraph(self, data: object) -> Passage | None:
+        """The passage a button names; None for data this bot did not make, or made for an older story."""
+        match = _PARAGRAPH_DATA.fullmatch(data) if isinstance(data, str) else None
+        doc_id = self.doc_ids.get(match.group(1)) if match else None
+        return self.story.index.passage_at(doc_id, int(match.group(2))) if match and doc_id else None
+
+    def _may_press(self, person: int) -> bool:
+        return self.presses.check(person) is Verdict.ASK
+
     async def inline_query(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.inline_query
         if query is None:
             return
         if not query.query.strip():
             await best_effort(query.answer([], cache_time=60), "answerInlineQuery")
+            return
+        if not self._may_press(query.from_user.id):  # nothing for now, and nothing kept for others
+            await best_effort(query.answer([], cache_time=0, is_personal=True), "answerInlineQuery")
             return
         result = answer(self.story.index, query.query)
         pages = render_answer(result, self.story)
@@ -322,6 +386,9 @@ class Handlers:
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log, tell the person in plain words (never the error itself), and carry on with the next update."""
+    if update is None and isinstance(context.error, TelegramError):  # getUpdates failed; PTB polls again
+        log.warning("getUpdates failed (%s); trying again", context.error)
+        return
     log.error("update %s failed: %s", getattr(update, "update_id", "?"), context.error, exc_info=context.error)
     message = update.effective_message if isinstance(update, Update) else None
     if message is not None and message.chat is not None:
@@ -338,15 +405,29 @@ async def register_commands(application: App) -> None:
     await best_effort(application.bot.set_my_commands(commands), "setMyCommands")
 
 
+def _flood_limiter() -> AIORateLimiter:
+    """PTB's limiter paces calls under Telegram's flood limits (30 messages a second, 20 a minute to a group).
+
+    Retrying is `retrying`'s alone, 429s included, so the limiter makes no retries; and the ERROR it logs
+    for a 429 it hands on is dropped, because that message is still on its way: an ERROR line means a
+    message that was not delivered.
+    """
+    logging.getLogger("telegram.ext.AIORateLimiter").addFilter(_not_handed_on_429)
+    return AIORateLimiter(max_retries=0)
+
+
+def _not_handed_on_429(record: logging.LogRecord) -> bool:
+    return not record.getMessage().startswith("Rate limit hit after maximum of 0 retries")
+
+
 def build_application(settings: Settings, story: Story) -> App:
     """The PTB Application with every handler; the caller decides between polling and a webhook."""
     assert settings.telegram_token is not None
     bot = StoryBot(
         token=settings.telegram_token.get_secret_value(),
         base_url=settings.telegram_base_url,
-        # Keeps under Telegram's flood limits (30 messages a second, 20 a minute to a group);
-        # the 429s that still come are retried by send_reliably.
-        rate_limiter=AIORateLimiter(max_retries=0) if settings.flood_limit else None,
+        rate_limiter=_flood_limiter() if settings.flood_limit else None,
+        start_timeout=settings.start_timeout,
     )
     application = (
         ApplicationBuilder()
@@ -357,15 +438,17 @@ def build_application(settings: Settings, story: Story) -> App:
     )
     handlers = Handlers(story, settings.allowed_chats, settings.questions_per_minute)
     application.add_handler(TypeHandler(Update, handlers.guard), group=-1)
-    application.add_handler(CommandHandler(list(COMMANDS), handlers.command))
-    application.add_handler(CommandHandler("ask", handlers.ask_command))
-    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE  # edits are not new questions
+    # An edit of a message already answered is not a new question: edits are ignored, commands included.
+    new = filters.UpdateType.MESSAGE
+    application.add_handler(CommandHandler(list(COMMANDS), handlers.command, filters=new))
+    application.add_handler(CommandHandler("ask", handlers.ask_command, filters=new))
+    private = filters.ChatType.PRIVATE & new
     application.add_handler(MessageHandler(private & filters.COMMAND, handlers.unknown_command))
     application.add_handler(MessageHandler(private & filters.TEXT, handlers.private_text))
     application.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.private_other))
     application.add_handler(
         MessageHandler(
-            filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, handlers.group_text
+            filters.ChatType.GROUPS & new & filters.TEXT & ~filters.COMMAND, handlers.group_text
         )
     )
     application.add_handler(CallbackQueryHandler(handlers.paragraph_button))
@@ -375,25 +458,56 @@ def build_application(settings: Settings, story: Story) -> App:
 
 
 def run_bot(settings: Settings, story: Story) -> None:
-    """Serve Telegram until stopped: long polling, or PTB's webhook server when a webhook URL is set."""
+    """Serve Telegram until stopped: long polling, or a webhook server when a webhook URL is set.
+
+    Raises StartupFailed when the Bot API stays unusable at start or the webhook port cannot be had.
+    """
     application = build_application(settings, story)
     log.info("serving %s: %d documents, %d passages", story.source, len(story.index.sources), len(story.index))
     if settings.webhook_url is None:
         log.info("long polling %s", settings.telegram_base_url)
         application.run_polling(allowed_updates=Update.ALL_TYPES)
         return
+    asyncio.run(_serve_webhook(application, settings))
+
+
+async def _serve_webhook(application: App, settings: Settings) -> None:
+    """PTB's application lifecycle around the webhook server of bot.webhook, until SIGINT or SIGTERM."""
     url = str(settings.webhook_url)
-    path = urlsplit(url).path.lstrip("/")
-    log.info("webhook server on %s:%d/%s for %s", settings.webhook_listen, settings.webhook_port, path, url)
+    path = urlsplit(url).path
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-    application.run_webhook(
-        listen=settings.webhook_listen,
-        port=settings.webhook_port,
-        url_path=path,
-        webhook_url=url,
-        secret_token=secret,
-        allowed_updates=Update.ALL_TYPES,
-    )
+    server = webhook_server(application.bot, application.update_queue, path, secret)
+    try:
+        server.listen(settings.webhook_port, address=settings.webhook_listen)
+    except OSError as error:
+        where = f"{settings.webhook_listen}:{settings.webhook_port}"
+        raise StartupFailed(f"the webhook server cannot listen on {where}: {error.strerror or error}") from None
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(stop_signal, stopping.set)
+    log.info("webhook server on %s:%d%s for %s", settings.webhook_listen, settings.webhook_port, path, url)
+    try:
+        async with application:
+            await register_commands(application)
+            await application.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
+            await application.start()
+            await stopping.wait()
+            server.stop()  # no new updates; those already queued are answered before stop() returns
+            await application.stop()
+    finally:
+        server.stop()
+        await server.close_all_connections()
+
+
+def _mentions(message: Message) -> set[str]:
+    """The @usernames a message mentions, lower-cased, by PTB's entity parsing (offsets in UTF-16 units).
+
+    Offsets that do not fall on characters (a client that counts otherwise) are read from the text instead."""
+    try:
+        return {text.lower() for text in message.parse_entities([MessageEntity.MENTION]).values()}
+    except (UnicodeDecodeError, IndexError, ValueError):
+        return {name.lower() for name in re.findall(r"(?<!\w)@\w+", message.text or "")}
 
 
 def _text_message(update: Update) -> tuple[Message, str]:

@@ -1,9 +1,11 @@
 """One settings class: every name is STORYBOT_<FIELD>, from the environment or ./.env."""
 
+import ipaddress
 import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, HttpUrl, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -34,6 +36,7 @@ class Settings(BaseSettings):
     webhook_listen: str = "0.0.0.0"  # where the webhook server binds; the public URL may front a proxy
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     questions_per_minute: int = Field(default=20, ge=5)  # per person; 5 a minute is never refused
+    start_timeout: float = Field(default=60.0, ge=0)  # seconds start-up calls to the Bot API are retried
     flood_limit: bool = True  # python-telegram-bot's AIORateLimiter, under Telegram's own limits
     allowed_chats: Annotated[frozenset[int] | None, NoDecode] = None  # None: everyone
     log_level: LogLevel = "INFO"
@@ -44,6 +47,25 @@ class Settings(BaseSettings):
         if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
             raise ValueError("Telegram accepts 1 to 256 characters of A-Z, a-z, 0-9, _ and -")
         return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https_only(cls, value: HttpUrl | None) -> HttpUrl | None:
+        if value is not None and value.scheme != "https":
+            raise ValueError("Telegram sends updates only to an https:// URL")
+        return value
+
+    @field_validator("telegram_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("an http:// or https:// URL, such as https://api.telegram.org/bot")
+        return value
+
+    def webhook_open_to_anyone(self) -> bool:
+        """A webhook served beyond this machine without a secret would take updates from anyone who finds it."""
+        return self.webhook_url is not None and self.webhook_secret is None and not _loopback(self.webhook_listen)
 
     @field_validator("allowed_chats", mode="before")
     @classmethod
@@ -65,6 +87,13 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+
+def _loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return address == "localhost"
 
 
 def load_settings(**overrides: Any) -> Settings:

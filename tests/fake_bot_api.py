@@ -298,6 +298,10 @@ GROUP_CHAT = -100777
 USER = {"id": 42, "is_bot": False, "first_name": "Ada", "username": "ada"}
 
 
+def utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
 def message_update(
     text: str, chat_id: int = PRIVATE_CHAT, reply_to: dict[str, Any] | None = None, **extra: Any
 ) -> dict[str, Any]:
@@ -317,9 +321,10 @@ def message_update(
     }
     entities = []
     if text.startswith("/"):
-        entities.append({"type": "bot_command", "offset": 0, "length": len(text.split()[0])})
+        entities.append({"type": "bot_command", "offset": 0, "length": utf16_length(text.split()[0])})
     for match in re.finditer(r"@\w+", text):
-        entities.append({"type": "mention", "offset": match.start(), "length": len(match.group())})
+        offset = utf16_length(text[: match.start()])  # Telegram counts in UTF-16 code units
+        entities.append({"type": "mention", "offset": offset, "length": utf16_length(match.group())})
     if entities:
         message["entities"] = entities
     if reply_to is not None:

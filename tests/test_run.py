@@ -53,9 +53,9 @@ async def test_polling_answers_and_never_logs_the_token(api: FakeBotAPI, tmp_pat
 
 async def test_webhook_mode_checks_the_secret(api: FakeBotAPI, tmp_path: Path) -> None:
     port = free_port()
-    url = f"http://127.0.0.1:{port}/storybot-hook"
+    url = f"http://127.0.0.1:{port}/storybot-hook"  # what the HTTPS proxy in front of the bot forwards to
     process = await start(
-        tmp_path, telegram_token=TOKEN, telegram_base_url=api.base_url, webhook_url=url,
+        tmp_path, telegram_token=TOKEN, telegram_base_url=api.base_url, webhook_url="https://bot.example.org/storybot-hook",
         webhook_listen="127.0.0.1", webhook_port=str(port), webhook_secret="s3cret-Token",
     )  # fmt: skip
     try:

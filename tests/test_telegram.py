@@ -157,7 +157,7 @@ async def test_a_stale_or_forged_button_gets_a_polite_answer(api: FakeBotAPI, bo
     message = {"message_id": 1000, "date": 0, "chat": {"id": PRIVATE_CHAT, "type": "private"}, "text": "answer"}
     api.push({"callback_query": {"id": "cb2", "from": USER, "chat_instance": "ci", "data": data, "message": message}})
     (pressed,) = await api.wait_for("answerCallbackQuery")
-    assert "out of date" in pressed["text"]
+    assert "expired" in pressed["text"]
     assert api.sent("sendMessage") == []
 
 
