@@ -21,7 +21,7 @@ from pydantic import SecretStr
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.story import open_story
-from bot.telegram_bot import build_application
+from bot.telegram.app import build_application
 from config import Settings
 from tests.fake_bot_api import TOKEN, FakeBotAPI, message_update
 

@@ -10,85 +10,105 @@ scored, quotes chosen), the others' a top-10 retrieval. Prints a Markdown table.
 
 import argparse
 import json
+import re
+import resource
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
-# Each runs in a fresh interpreter: argv[1] the corpus, argv[2] a working folder; prints one JSON line.
-_PRELUDE = """
-import json, re, resource, sys, time
-from pathlib import Path
-corpus, work = Path(sys.argv[1]), Path(sys.argv[2])
-questions = Path(str(corpus) + ".questions").read_text().split("\\n")[:100]
-def paragraphs():
-    return [p for f in sorted(corpus.glob("*.txt")) for p in f.read_text().split("\\n\\n")[1:] if p.strip()]
-def peak_mb():
+def _questions(corpus: Path) -> list[str]:
+    return Path(str(corpus) + ".questions").read_text().split("\n")[:100]
+
+
+def _paragraphs(corpus: Path) -> list[str]:
+    return [p for f in sorted(corpus.glob("*.txt")) for p in f.read_text().split("\n\n")[1:] if p.strip()]
+
+
+def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-"""
-_STORYBOT = """
-from retrieval import store
-from retrieval.answer import answer
-from retrieval.corpus import load_corpus
-from retrieval.index import Index
-path = store.stored_path(work, corpus)
-if sys.argv[3] == "build":
+
+
+def storybot_build(corpus: Path, work: Path) -> dict[str, float]:
+    from retrieval import store
+    from retrieval.corpus import load_corpus
+    from retrieval.index import Index
+
     start = time.perf_counter()
     index = Index.build(load_corpus(corpus))
-    store.save(index, path, store.Fingerprint(corpus))
-    print(json.dumps({"build": time.perf_counter() - start, "peak": peak_mb()}))
-else:
+    store.save(index, store.stored_path(work, corpus), store.Fingerprint(corpus))
+    return {"build": time.perf_counter() - start, "peak": _peak_mb()}
+
+
+def storybot_ask(corpus: Path, work: Path) -> dict[str, float]:
+    from retrieval import answer, store
+
+    questions = _questions(corpus)
     start = time.perf_counter()
-    index = store.load(path, store.Fingerprint(corpus))
+    index = store.load(store.stored_path(work, corpus), store.Fingerprint(corpus))
     loaded = time.perf_counter() - start
     answer(index, questions[0])  # the first question reads wordfreq's list
     start = time.perf_counter()
     for question in questions:
         answer(index, question)
-    asked = (time.perf_counter() - start) / len(questions)
-    print(json.dumps({"load": loaded, "question": asked, "peak": peak_mb()}))
-"""
-_RANK_BM25 = """
-import numpy as np
-from rank_bm25 import BM25Okapi
-words = lambda s: re.findall(r"\\w+", s.lower())
-start = time.perf_counter()
-bm25 = BM25Okapi([words(p) for p in paragraphs()])
-built = time.perf_counter() - start
-start = time.perf_counter()
-for question in questions[:5]:
-    np.argsort(-bm25.get_scores(words(question)))[:10]
-print(json.dumps({"build": built, "question": (time.perf_counter() - start) / 5, "peak": peak_mb()}))
-"""
-_BM25S = """
-import bm25s
-if sys.argv[3] == "build":
+    return {"load": loaded, "question": (time.perf_counter() - start) / len(questions), "peak": _peak_mb()}
+
+
+def rank_bm25_build_and_ask(corpus: Path, work: Path) -> dict[str, float]:
+    import numpy as np
+    from rank_bm25 import BM25Okapi
+
+    def words(text: str) -> list[str]:
+        return re.findall(r"\w+", text.lower())
+
+    start = time.perf_counter()
+    bm25 = BM25Okapi([words(p) for p in _paragraphs(corpus)])
+    built = time.perf_counter() - start
+    questions = _questions(corpus)[:5]
+    start = time.perf_counter()
+    for question in questions:
+        np.argsort(-bm25.get_scores(words(question)))[:10]
+    return {"build": built, "question": (time.perf_counter() - start) / len(questions), "peak": _peak_mb()}
+
+
+def bm25s_build(corpus: Path, work: Path) -> dict[str, float]:
+    import bm25s
+
     start = time.perf_counter()
     retriever = bm25s.BM25()
-    retriever.index(bm25s.tokenize(paragraphs(), show_progress=False), show_progress=False)
+    retriever.index(bm25s.tokenize(_paragraphs(corpus), show_progress=False), show_progress=False)
     retriever.save(work / "bm25s")
-    print(json.dumps({"build": time.perf_counter() - start, "peak": peak_mb()}))
-else:
+    return {"build": time.perf_counter() - start, "peak": _peak_mb()}
+
+
+def bm25s_ask(corpus: Path, work: Path) -> dict[str, float]:
+    import bm25s
+
     start = time.perf_counter()
     retriever = bm25s.BM25.load(work / "bm25s", mmap=False)
     loaded = time.perf_counter() - start
+    questions = _questions(corpus)
     tokens = bm25s.tokenize(questions, show_progress=False)
     start = time.perf_counter()
     retriever.retrieve(tokens, k=10, show_progress=False, n_threads=1)
-    asked = (time.perf_counter() - start) / len(questions)
-    print(json.dumps({"load": loaded, "question": asked, "peak": peak_mb()}))
-"""
+    return {"load": loaded, "question": (time.perf_counter() - start) / len(questions), "peak": _peak_mb()}
 
 
-def measure(script: str, corpus: Path, work: Path, *args: str) -> dict[str, float]:
-    done = subprocess.run(
-        [sys.executable, "-c", _PRELUDE + script, str(corpus), str(work), *args],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+# Each measurement runs in a fresh interpreter (this file, with --measure), so that its peak memory is its own.
+MEASUREMENTS: dict[str, Callable[[Path, Path], dict[str, float]]] = {
+    f.__name__: f for f in (storybot_build, storybot_ask, rank_bm25_build_and_ask, bm25s_build, bm25s_ask)
+}
+
+
+def measure(name: str, corpus: Path, work: Path) -> dict[str, float]:
+    command = [sys.executable, __file__, "--measure", name, str(corpus), str(work)]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
     figures: dict[str, float] = json.loads(done.stdout.splitlines()[-1])
     return figures
 
@@ -106,7 +126,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000,200000", help="passages, comma-separated")
     parser.add_argument("--work", type=Path, help="where corpora and indexes go (default: a temporary folder)")
+    parser.add_argument("--measure", nargs=3, metavar=("NAME", "CORPUS", "WORK"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.measure:
+        name, corpus, folder = args.measure
+        print(json.dumps(MEASUREMENTS[name](Path(corpus), Path(folder))))
+        return
     work = args.work or Path(tempfile.mkdtemp(prefix="storybot-scale-"))
     print("| passages | system | build (s) | load (s) | per question (ms) | peak MB, building | peak MB, serving |")
     print("|---:|---|---:|---:|---:|---:|---:|")
@@ -115,9 +140,9 @@ def main() -> None:
         folder = work / f"index-{size}"
         folder.mkdir(exist_ok=True)
         rows = {
-            "StoryBot": (measure(_STORYBOT, corpus, folder, "build"), measure(_STORYBOT, corpus, folder, "ask")),
-            "bm25s": (measure(_BM25S, corpus, folder, "build"), measure(_BM25S, corpus, folder, "ask")),
-            "rank-bm25": (measure(_RANK_BM25, corpus, folder), None),
+            "StoryBot": (measure("storybot_build", corpus, folder), measure("storybot_ask", corpus, folder)),
+            "bm25s": (measure("bm25s_build", corpus, folder), measure("bm25s_ask", corpus, folder)),
+            "rank-bm25": (measure("rank_bm25_build_and_ask", corpus, folder), None),
         }
         for system, (build, ask) in rows.items():
             served = ask or build  # rank-bm25 keeps nothing: it serves from the process that built it

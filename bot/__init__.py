@@ -1,1 +1,1 @@
-"""StoryBot's channels: the command line, the console and (later) Telegram, over one answering core."""
+"""StoryBot's channels: the command line, the console and Telegram, over one conversation core."""

@@ -4,18 +4,26 @@ import argparse
 import json
 import logging
 import sys
+from importlib.metadata import version
 from pathlib import Path
 from typing import NoReturn
 
 from bot.console import run_console
+from bot.conversation import Channel, Conversation, Reply
 from bot.logs import configure_logging
-from bot.render_text import render_answer
+from bot.render_text import render
 from bot.story import BUNDLED_STORY, Story, open_story
 from config import Settings, SettingsError, load_settings
-from retrieval.answer import Answer, answer
-from retrieval.corpus import CorpusError, load_corpus
-from retrieval.evaluation import EvaluationError, Tally, evaluate, read_questions
-from retrieval.meaning import ModelError
+from retrieval import (
+    CorpusError,
+    EvaluationError,
+    ModelError,
+    Tally,
+    evaluate,
+    load_corpus,
+    read_questions,
+    readable_title,
+)
 
 PROG = "storybot"
 
@@ -37,6 +45,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Answers questions about a news story with its own sentences.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('storybot')}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     corpus_help = "a corpus file or directory (default: STORYBOT_CORPUS, else the bundled story)"
 
@@ -59,13 +68,21 @@ def _parser() -> argparse.ArgumentParser:
         help="make each document a story of its own, asked its questions and others' (to be declined)",
     )
 
+    sources = commands.add_parser("sources", help="list the story's documents: title, doc id, paragraphs")
+    sources.add_argument("--corpus", type=Path, help=corpus_help)
+    sources.add_argument("--json", action="store_true", help="print each document as one line of JSON")
+    sources.set_defaults(handler=_sources)
+
     run = commands.add_parser("run", help="serve the story on Telegram (STORYBOT_TELEGRAM_TOKEN required)")
     run.add_argument("--corpus", type=Path, help=corpus_help)
     run.set_defaults(handler=_run)
     return parser
 
 
-def as_json(result: Answer, story: Story) -> str:
+def as_json(reply: Reply) -> str:
+    """One answer as ../shared/interface.md has it."""
+    result = reply.answer
+    assert result is not None, "the command line asks questions only"
     return json.dumps(
         {
             "question": result.question,
@@ -75,7 +92,7 @@ def as_json(result: Answer, story: Story) -> str:
                 {"text": q.text, "doc_id": q.doc_id, "title": q.title, "paragraph": q.paragraph, "score": q.score}
                 for q in result.quotes
             ],
-            "reply": render_answer(result, story),
+            "reply": render(reply),
         },
         ensure_ascii=False,
     )
@@ -84,7 +101,8 @@ def as_json(result: Answer, story: Story) -> str:
 def _run(story: Story, settings: Settings, args: argparse.Namespace) -> int:
     from telegram.error import InvalidToken, TelegramError
 
-    from bot.telegram_bot import StartupFailed, run_bot
+    from bot.telegram.app import run_bot
+    from bot.telegram.delivery import StartupFailed
 
     try:
         run_bot(settings, story)
@@ -107,14 +125,26 @@ def _check_can_run(settings: Settings) -> None:
         )
 
 
+def _sources(story: Story, settings: Settings, args: argparse.Namespace) -> int:
+    counts = story.index.passage_counts()
+    for number, (source, paragraphs) in enumerate(zip(story.index.sources, counts, strict=True), 1):
+        if args.json:
+            document = {"doc_id": source.doc_id, "title": source.title, "paragraphs": paragraphs}
+            print(json.dumps(document, ensure_ascii=False))
+        else:
+            print(f"{number}. {readable_title(source.title)}\n   {source.doc_id}, {paragraphs} paragraphs")
+    return 0
+
+
 def _ask(story: Story, settings: Settings, args: argparse.Namespace) -> int:
+    conversation = Conversation(story)
     questions = [args.question] if args.question is not None else (line for line in sys.stdin if line.strip())
     for n, question in enumerate(questions):
-        result = answer(story.index, question)
+        reply = conversation.answer(question, Channel.COMMAND_LINE)
         if args.json:
-            print(as_json(result, story), flush=True)
+            print(as_json(reply), flush=True)
         else:
-            print(("\n" if n else "") + render_answer(result, story), flush=True)
+            print(("\n" if n else "") + render(reply), flush=True)
     return 0
 
 

@@ -6,29 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
-from bot import messages
-from bot.commands import COMMANDS, parse_command
-from bot.render_text import render_answer
+from bot.conversation import Channel, Conversation, Kind
+from bot.render_text import render
 from bot.story import Story
-from retrieval.answer import answer
 
-QUIT = {"quit", "exit"}
 HISTORY = Path.home() / ".storybot_history"
-
-
-def reply(story: Story, text: str) -> str | None:
-    """The bot's reply to one message, as in a private chat; None ends the session."""
-    command = parse_command(text)
-    if command is None:
-        return render_answer(answer(story.index, text), story)
-    name, rest = command
-    if name in QUIT:
-        return None
-    if name == "ask":
-        return render_answer(answer(story.index, rest), story)
-    if name in COMMANDS:
-        return COMMANDS[name](story, rest)
-    return messages.unknown_command(name)
 
 
 def _lines(stdin: TextIO, interactive: bool) -> Iterator[str]:
@@ -53,14 +35,21 @@ def _lines(stdin: TextIO, interactive: bool) -> Iterator[str]:
 
 
 def run_console(story: Story, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+    conversation = Conversation(story)
     interactive = stdin.isatty() and stdout.isatty()
     if interactive:
-        print(messages.start(story) + "\n\n/quit or Ctrl-D leaves.\n", file=stdout)
+        print(_said(conversation, "/start") + "\n\n/quit or Ctrl-D leaves.\n", file=stdout)
     for line in _lines(stdin, interactive):
         if not line.strip():
             continue
-        text = reply(story, line)
-        if text is None:
+        reply = conversation.reply(line, Channel.CONSOLE)
+        if reply is not None and reply.kind is Kind.QUIT:
             break
-        print(text + "\n", file=stdout, flush=True)
+        if reply is not None:
+            print(render(reply) + "\n", file=stdout, flush=True)
     return 0
+
+
+def _said(conversation: Conversation, text: str) -> str:
+    reply = conversation.reply(text, Channel.CONSOLE)
+    return render(reply) if reply else ""

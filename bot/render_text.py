@@ -1,19 +1,15 @@
-"""The plain-text channel's renderer: an answer as a person reads it in a terminal."""
+"""The plain-text renderer: a reply as a person reads it in a terminal (and in `ask`'s JSON)."""
 
-from bot import messages
-from bot.story import Story
-from retrieval.answer import Answer, Outcome
-from retrieval.furniture import readable_title
+from bot.conversation import Reply
+from retrieval import readable_title
 
 
-def render_answer(answer: Answer, story: Story) -> str:
-    """Each quote as an e-mail style quotation with its number, then the numbered sources; a `closest`
-    answer first says that it may not be one."""
-    if answer.outcome is Outcome.DECLINED:
-        return messages.declined(answer, story)
-    quotes = [f"> {quote.text} [{n}]" for n, quote in enumerate(answer.quotes, 1)]
-    citations = [
-        f"[{n}] {readable_title(quote.title)}, paragraph {quote.paragraph}" for n, quote in enumerate(answer.quotes, 1)
-    ]
-    caveat = [messages.not_sure()] if answer.outcome is Outcome.CLOSEST else []
-    return "\n\n".join([*caveat, *quotes]) + "\n\nSources:\n" + "\n".join(citations)
+def render(reply: Reply) -> str:
+    """The bot's own words, then each quote as an e-mail style quotation with its number, then the numbered
+    sources."""
+    quotes = reply.answer.quotes if reply.answer else ()
+    if not quotes:
+        return reply.words
+    quoted = [f"> {quote.text} [{n}]" for n, quote in enumerate(quotes, 1)]
+    cited = [f"[{n}] {readable_title(quote.title)}, paragraph {quote.paragraph}" for n, quote in enumerate(quotes, 1)]
+    return "\n\n".join([reply.words, *quoted] if reply.words else quoted) + "\n\nSources:\n" + "\n".join(cited)

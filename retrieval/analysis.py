@@ -57,6 +57,11 @@ def analyze(text: str) -> list[str]:
     return [stem(w) for w in words(text)]
 
 
+def matched_spans(text: str, terms: frozenset[str]) -> tuple[tuple[int, int], ...]:
+    """Where in `text` the words stand whose terms are among `terms`: (start, end) character offsets."""
+    return tuple(word.span() for word in _WORD.finditer(text) if not terms.isdisjoint(analyze(word.group())))
+
+
 def ends_sentence(text: str) -> bool:
     return bool(_TERMINAL.search(text))
 

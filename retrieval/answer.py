@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
-from retrieval.analysis import stem
+from retrieval.analysis import matched_spans, stem
 from retrieval.english import surprisal
 from retrieval.index import Index, Passage
 from retrieval.question import answer_cues, clean_question, lead_up, question_words
@@ -75,6 +75,7 @@ class Quote:
     title: str
     paragraph: int
     score: float
+    matched: tuple[tuple[int, int], ...] = ()  # (start, end) in `text` of the words the question shares with it
 
 
 @dataclass(frozen=True)
@@ -139,13 +140,15 @@ def answer(index: Index, question: str, policy: Policy = POLICY) -> Answer:
     outcome = Outcome.ANSWERED if relatedness >= policy.answer_at else Outcome.CLOSEST
     if outcome is Outcome.CLOSEST:  # unsure which sentence answers: the nearest few, whatever their scores
         chosen = _select(candidates, 0.0)
+    question_terms = frozenset(terms)
     quotes = tuple(
         Quote(
-            text=c.passage.quote(c.first, c.last),
+            text=(text := c.passage.quote(c.first, c.last)),
             doc_id=c.passage.source.doc_id,
             title=c.passage.source.title,
             paragraph=c.passage.paragraph,
             score=round(c.score, 4),
+            matched=matched_spans(text, question_terms),
         )
         for c in chosen
     )

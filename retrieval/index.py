@@ -163,6 +163,11 @@ class Index:
         paragraph = int(self._passage_paragraph[number])
         return Passage(number, source, paragraph, self._texts[number], sentences, int(first))
 
+    def passage_counts(self) -> list[int]:
+        """How many quotable paragraphs each source has, in the order of `sources`."""
+        counts: list[int] = np.bincount(self._passage_source, minlength=len(self.sources)).tolist()
+        return counts
+
     def passage_at(self, doc_id: str, paragraph: int) -> Passage | None:
         """The passage a citation points to, if that paragraph is one."""
         source = next((i for i, s in enumerate(self.sources) if s.doc_id == doc_id), None)

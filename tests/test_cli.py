@@ -56,7 +56,7 @@ def test_ask_reads_one_question_per_line_and_skips_blank_lines(tmp_path: Path) -
     assert done.returncode == 0
     answers = [json.loads(line) for line in done.stdout.splitlines()]
     assert [a["answered"] for a in answers] == [True, False, False]
-    assert answers[1]["quotes"] == [] and "/sources" in answers[1]["reply"]
+    assert answers[1]["quotes"] == [] and "`storybot sources`" in answers[1]["reply"]  # no chat commands here
 
 
 def test_huge_and_hostile_questions_get_a_reply_not_a_traceback(tmp_path: Path) -> None:

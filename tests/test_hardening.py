@@ -11,11 +11,14 @@ import httpx
 import pytest
 from telegram.ext import Application, ExtBot
 
-from bot import messages, telegram_bot
-from bot.render_html import MESSAGE_LIMIT, render_text
+from bot.conversation import Channel, Conversation, sources
+from bot.render_html import MESSAGE_LIMIT, render
 from bot.story import Story, open_story
-from bot.telegram_bot import PRESSES_PER_MINUTE, StartupFailed, build_application
-from bot.webhook import MAX_UPDATE_BYTES, SECRET_HEADER, webhook_server
+from bot.telegram import delivery
+from bot.telegram.app import build_application
+from bot.telegram.delivery import StartupFailed
+from bot.telegram.handlers import PRESSES_PER_MINUTE
+from bot.telegram.webhook import MAX_UPDATE_BYTES, SECRET_HEADER, webhook_server
 from config import Settings, SettingsError, load_settings
 from tests.fake_bot_api import GROUP_CHAT, PRIVATE_CHAT, TOKEN, USER, USERNAME, FakeBotAPI, message_update
 from tests.test_run import free_port, start
@@ -184,7 +187,7 @@ async def test_a_bot_api_that_stays_down_is_one_line_and_exit_1(tmp_path: Path) 
 
 
 async def test_start_up_gives_up_after_its_time(api: FakeBotAPI, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(telegram_bot, "FIRST_BACKOFF", 0.01)
+    monkeypatch.setattr(delivery, "FIRST_BACKOFF", 0.01)
     api.fail["getMe"] = [500] * 1000
     config = Settings(_env_file=None, telegram_token=TOKEN, telegram_base_url=api.base_url, start_timeout=0.5)
     bot = build_application(config, open_story(None)).bot
@@ -320,24 +323,24 @@ def big_story(tmp_path_factory: pytest.TempPathFactory) -> Story:
     return open_story(corpus)
 
 
-@pytest.mark.parametrize("say", [messages.start, messages.help_text, lambda s: messages.sources(s)])
-def test_a_big_story_fits_in_one_message(big_story: Story, say: object) -> None:
-    assert callable(say)
-    pages = render_text(say(big_story))
+@pytest.mark.parametrize("command", ["/start", "/help", "/sources", "/sources 201"])
+def test_a_big_story_fits_in_one_message(big_story: Story, command: str) -> None:
+    reply = Conversation(big_story).reply(command, Channel.PRIVATE)
+    assert reply is not None
+    pages = render(reply)
     assert len(pages) == 1 and len(pages[0]) <= MESSAGE_LIMIT
 
 
 def test_a_decline_names_a_few_articles_of_a_big_story(big_story: Story) -> None:
-    from retrieval.answer import answer
-
-    text = messages.declined(answer(big_story.index, "Who wrote Hamlet?"), big_story)
-    assert "and 3,998 more articles (/sources lists them)" in text and len(render_text(text)) == 1
+    reply = Conversation(big_story).reply("Who wrote Hamlet?", Channel.PRIVATE)
+    assert reply is not None and reply.answer is not None and not reply.answer.quotes
+    assert "and 3,998 more articles (/sources lists them)" in reply.words and len(render(reply)) == 1
 
 
 def test_sources_are_paged(big_story: Story) -> None:
-    first, second, last = (messages.sources(big_story, page) for page in ("", "2", "99999"))
+    first, second, last = (sources(big_story, page) for page in ("", "2", "99999"))
     assert "1. Report number 0 " in first and "Page 1 of 201. Send /sources 2 for more." in first
     assert "21. Report number 20 " in second and "Page 2 of 201" in second
     assert "4001. Report number 4000 " in last and "Send /sources" not in last
-    assert messages.sources(big_story, "²") == first
+    assert sources(big_story, "²") == first
 

@@ -7,8 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.render_html import MESSAGE_LIMIT, render_answer
-from bot.render_text import render_answer as render_plain
+from bot.conversation import Channel, answer_reply
+from bot.render_html import MESSAGE_LIMIT, render
+from bot.render_text import render as render_plain
 from bot.story import Story
 from retrieval.answer import answer
 from retrieval.corpus import CorpusError, load_corpus
@@ -31,13 +32,13 @@ lenient = settings(max_examples=150, deadline=None, suppress_health_check=[Healt
 @lenient
 @given(question=questions)
 def test_any_question_becomes_telegram_html_within_the_limit(story: Story, question: str) -> None:
-    result = answer(story.index, question)
-    pages = render_answer(result, story)
+    result = answer_reply(answer(story.index, question), story, Channel.PRIVATE)
+    pages = render(result)
     assert pages
     for page in pages:
         assert len(page) <= MESSAGE_LIMIT
         assert parse_telegram_html(page).strip()  # raises on anything Telegram would refuse
-    assert render_plain(result, story).strip()
+    assert render_plain(result).strip()
 
 
 def huge_line(word: str, times: int) -> bytes:

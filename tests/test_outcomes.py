@@ -6,10 +6,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from bot import messages
 from bot.cli import as_json, main
-from bot.render_html import render_answer as render_html
-from bot.render_text import render_answer as render_text
+from bot.conversation import Channel, answer_reply, not_sure
+from bot.render_html import render as render_html
+from bot.render_text import render as render_text
 from retrieval import meaning
 from retrieval.answer import POLICY, Outcome, answer
 
@@ -20,7 +20,7 @@ UNRELATED = replace(UNSURE, closest_at=float("inf"))
 
 @pytest.mark.parametrize("policy, outcome", [(POLICY, "answered"), (UNSURE, "closest"), (UNRELATED, "declined")])
 def test_json_carries_the_outcome_and_keeps_its_promises(story, policy, outcome: str) -> None:
-    shown = json.loads(as_json(answer(story.index, QUESTION, policy), story))
+    shown = json.loads(as_json(answer_reply(answer(story.index, QUESTION, policy), story, Channel.COMMAND_LINE)))
     assert shown["outcome"] == outcome
     assert shown["answered"] is (outcome == "answered")
     assert (shown["quotes"] == []) is (outcome == "declined")
@@ -29,22 +29,22 @@ def test_json_carries_the_outcome_and_keeps_its_promises(story, policy, outcome:
 def test_a_closest_answer_says_it_may_not_be_one_before_its_quotes(story) -> None:
     result = answer(story.index, QUESTION, UNSURE)
     assert result.outcome is Outcome.CLOSEST
-    plain = render_text(result, story)
-    assert plain.startswith(messages.not_sure())
-    html = render_html(result, story)
-    assert html[0].startswith(f"<i>{messages.not_sure()}</i>".replace("'", "&#x27;"))
+    plain = render_text(answer_reply(result, story, Channel.CONSOLE))
+    assert plain.startswith(not_sure())
+    html = render_html(answer_reply(result, story, Channel.PRIVATE))
+    assert html[0].startswith(f"<i>{not_sure()}</i>".replace("'", "&#x27;"))
     assert html[0].index("</i>") < html[0].index("<blockquote>")
 
 
 def test_a_confident_answer_has_no_caveat(story) -> None:
     result = answer(story.index, QUESTION)
-    assert messages.not_sure() not in render_text(result, story)
-    assert "not sure" not in " ".join(render_html(result, story))
+    assert not_sure() not in render_text(answer_reply(result, story, Channel.CONSOLE))
+    assert "not sure" not in " ".join(render_html(answer_reply(result, story, Channel.PRIVATE)))
 
 
 def test_a_declined_answer_quotes_nothing_and_says_what_the_story_covers(story) -> None:
     result = answer(story.index, QUESTION, UNRELATED)
-    reply = render_text(result, story)
+    reply = render_text(answer_reply(result, story, Channel.CONSOLE))
     assert reply.startswith("The story does not answer that") and "> " not in reply
 
 

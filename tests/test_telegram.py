@@ -6,9 +6,10 @@ from pathlib import Path
 import pytest
 from telegram.ext import Application
 
-from bot import telegram_bot
+from bot import conversation
 from bot.story import Story, open_story
-from bot.telegram_bot import build_application
+from bot.telegram import delivery, handlers
+from bot.telegram.app import build_application
 from config import Settings
 from tests.fake_bot_api import (
     BOT_ID,
@@ -221,16 +222,16 @@ async def test_every_kind_of_fault_is_retried_until_the_answer_goes_through(
 async def test_a_send_that_keeps_failing_is_logged_once_and_the_bot_goes_on(
     api: FakeBotAPI, bot: Application, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(telegram_bot, "FIRST_BACKOFF", 0.01)
-    api.fail["sendMessage"] = [502] * telegram_bot.SEND_ATTEMPTS
+    monkeypatch.setattr(delivery, "FIRST_BACKOFF", 0.01)
+    api.fail["sendMessage"] = [502] * delivery.SEND_ATTEMPTS
     api.push(message_update(EXAMPLE))
-    await api.wait_for("sendMessage", count=telegram_bot.SEND_ATTEMPTS, chat_id=PRIVATE_CHAT)
+    await api.wait_for("sendMessage", count=delivery.SEND_ATTEMPTS, chat_id=PRIVATE_CHAT)
     api.push(message_update("Who is Sergei Shoigu?"))
-    sent = await api.wait_for("sendMessage", count=telegram_bot.SEND_ATTEMPTS + 1, chat_id=PRIVATE_CHAT)
+    sent = await api.wait_for("sendMessage", count=delivery.SEND_ATTEMPTS + 1, chat_id=PRIVATE_CHAT)
     assert "Shoigu" in sent[-1]["text"]
     given_up = [r for r in caplog.records if "not delivered" in r.getMessage()]
     assert len(given_up) == 1 and given_up[0].levelname == "ERROR"
-    assert f"after {telegram_bot.SEND_ATTEMPTS} attempts" in given_up[0].getMessage()
+    assert f"after {delivery.SEND_ATTEMPTS} attempts" in given_up[0].getMessage()
 
 
 async def test_one_chats_questions_are_answered_in_order(api: FakeBotAPI, bot: Application) -> None:
@@ -262,7 +263,7 @@ async def test_an_error_while_answering_is_apologised_for_without_internals(
     def broken(*args: object) -> None:
         raise RuntimeError("internal detail /srv/storybot/index.npz")
 
-    monkeypatch.setattr(telegram_bot, "answer", broken)
+    monkeypatch.setattr(conversation, "answer", broken)
     api.push(message_update(EXAMPLE))
     (sent,) = await api.wait_for("sendMessage", chat_id=PRIVATE_CHAT)
     assert "something went wrong" in sent["text"]
@@ -287,7 +288,7 @@ async def test_allowed_chats_are_honoured_by_buttons_and_inline_queries(api: Fak
     application = await start_bot(api, story, allowed_chats=frozenset({PRIVATE_CHAT}))
     try:
         message = {"message_id": 1000, "date": 0, "chat": {"id": 999, "type": "private"}, "text": "answer"}
-        data = f"para:{telegram_bot.document_key(story.index.sources[0].doc_id)}:1"
+        data = f"para:{handlers.document_key(story.index.sources[0].doc_id)}:1"
         api.push(
             {"callback_query": {"id": "cb9", "from": stranger, "chat_instance": "c", "data": data, "message": message}}
         )
