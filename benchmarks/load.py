@@ -62,7 +62,10 @@ async def run(chats: int, per_chat: int, flood_limit: bool) -> dict[str, float]:
     }
     latencies = sorted(a - q for chat in asked for q, a in zip(asked[chat], answered[chat], strict=True))
     last = max(at for times in answered.values() for at in times)
+    sends = sorted(c.at for c in api.calls if c.method in ("sendMessage", "sendChatAction"))
     return {
+        "calls_per_second": max(_in_window(sends, i, 1.0) for i in range(len(sends))),
+        "chat_per_second": max(_in_window(times, i, 1.0) for times in answered.values() for i in range(len(times))),
         "answers": sum(map(len, answered.values())),
         "asked": total,
         "per_second": total / (last - start),
@@ -72,19 +75,28 @@ async def run(chats: int, per_chat: int, flood_limit: bool) -> dict[str, float]:
     }
 
 
+def _in_window(times: list[float], first: int, seconds: float) -> int:
+    """How many of the sorted times fall in the `seconds` from times[first] on."""
+    return sum(1 for at in times[first:] if at < times[first] + seconds)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chats", type=int, default=100)
     parser.add_argument("--questions", type=int, default=3, help="per chat, asked all at once")
     args = parser.parse_args()
     logging.disable(logging.ERROR)  # the fake server's 404s for sendChatAction and its closing polls are not news
-    print("| flood limiter | questions | answered | answers a second | p50 latency (s) | p95 (s) | max (s) |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| flood limiter | questions | answered | answers a second | p50 latency (s) | p95 (s) | max (s) "
+        "| most calls in a second | most answers to one chat in a second |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for flood_limit in (True, False):
         r = asyncio.run(run(args.chats, args.questions, flood_limit))
         print(
             f"| {'on' if flood_limit else 'off'} | {r['asked']} | {r['answers']} | {r['per_second']:.1f} "
-            f"| {r['p50']:.2f} | {r['p95']:.2f} | {r['max']:.2f} |",
+            f"| {r['p50']:.2f} | {r['p95']:.2f} | {r['max']:.2f} | {r['calls_per_second']:.0f} "
+            f"| {r['chat_per_second']:.0f} |",
             flush=True,
         )
 

@@ -4,6 +4,7 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
 from typing import NoReturn
@@ -138,14 +139,28 @@ def _sources(story: Story, settings: Settings, args: argparse.Namespace) -> int:
 
 def _ask(story: Story, settings: Settings, args: argparse.Namespace) -> int:
     conversation = Conversation(story)
-    questions = [args.question] if args.question is not None else (line for line in sys.stdin if line.strip())
+    one = args.question is not None
+    questions = [args.question] if one else (line for line in _typed_or_piped() if line.strip())
     for n, question in enumerate(questions):
         reply = conversation.answer(question, Channel.COMMAND_LINE)
         if args.json:
             print(as_json(reply), flush=True)
-        else:
-            print(("\n" if n else "") + render(reply), flush=True)
+        else:  # in a batch, each answer says which question it answers
+            asked = "" if one else f"Q: {question.strip()}\n"
+            print(("\n" if n else "") + asked + render(reply), flush=True)
     return 0
+
+
+def _typed_or_piped() -> Iterator[str]:
+    """Standard input's lines; at a terminal, each asked for with a prompt (Ctrl-D ends)."""
+    if not sys.stdin.isatty():
+        yield from sys.stdin
+        return
+    while True:
+        try:
+            yield input("Question: ")
+        except EOFError:
+            return
 
 
 def _evaluate(settings: Settings, args: argparse.Namespace) -> int:

@@ -88,7 +88,7 @@ def build_application(settings: Settings, story: Story) -> App:
         .post_init(register_commands)
         .build()
     )
-    handlers = Handlers(story, settings.allowed_chats, settings.questions_per_minute)
+    handlers = Handlers(story, settings)
     # An edit of a message already answered is not a new question: edits are ignored, commands included.
     new = filters.UpdateType.MESSAGE
     private = filters.ChatType.PRIVATE & new

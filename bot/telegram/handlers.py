@@ -3,6 +3,7 @@
 import hashlib
 import logging
 import re
+import time
 
 from telegram import (
     InlineKeyboardButton,
@@ -24,6 +25,7 @@ from bot.render_html import MESSAGE_LIMIT, render, render_paragraph, render_text
 from bot.render_text import render as render_plain
 from bot.story import Story
 from bot.telegram.delivery import best_effort, send_pages
+from config import Settings
 from retrieval import Passage
 
 log = logging.getLogger("storybot.telegram")
@@ -42,10 +44,11 @@ def document_key(doc_id: str) -> str:
 class Handlers:
     """Every update handler, bound to the conversation they hand messages to."""
 
-    def __init__(self, story: Story, allowed_chats: frozenset[int] | None, questions_per_minute: int) -> None:
+    def __init__(self, story: Story, settings: Settings) -> None:
         self.story = story
-        self.conversation = Conversation(story, questions_per_minute)
-        self.allowed_chats = allowed_chats
+        self.conversation = Conversation(story, settings.questions_per_minute)
+        self.allowed_chats = settings.allowed_chats
+        self.log_questions = settings.log_questions
         self.presses = RateLimit(PRESSES_PER_MINUTE)  # button presses and inline queries
         self.refused: set[int] = set()
         self.doc_ids = {document_key(source.doc_id): source.doc_id for source in story.index.sources}
@@ -76,7 +79,7 @@ class Handlers:
         """A message meant for the bot: any text of a private chat, a command of the bot's in a group."""
         message, text = _text_message(update)
         private = message.chat.type == ChatType.PRIVATE
-        await self._reply(message, text, Channel.PRIVATE if private else Channel.GROUP)
+        await self._reply(message, text, Channel.PRIVATE if private else Channel.GROUP, _queued(context))
 
     async def private_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.effective_message is not None:
@@ -91,18 +94,30 @@ class Handlers:
         if mention not in _mentions(message) and not replied:
             return
         question = re.sub(re.escape(mention), " ", text, flags=re.IGNORECASE).strip()
-        await self._reply(message, question, Channel.GROUP)
+        await self._reply(message, question, Channel.GROUP, _queued(context))
 
-    async def _reply(self, message: Message, text: str, channel: Channel) -> None:
+    async def _reply(self, message: Message, text: str, channel: Channel, queued: bool) -> None:
         person = message.from_user.id if message.from_user else message.chat.id
-        if self.conversation.asks(text, channel):
+        if not queued and self.conversation.asks(text, channel):
             await best_effort(message.chat.send_action(ChatAction.TYPING), "sendChatAction")
+        started = time.perf_counter()
         reply = self.conversation.reply(text, channel, person)
         if reply is None:
             return  # past the limit, and told so already
+        if reply.answer is not None:
+            self._log_question(channel, reply, time.perf_counter() - started, person)
         buttons = self._paragraph_buttons(reply)
         plain = render_plain(reply)[:MESSAGE_LIMIT] if reply.answer else ""
         await send_pages(message, render(reply), markup=buttons, plain=plain, what=reply.kind.value)
+
+    def _log_question(self, channel: Channel, reply: Reply, seconds: float, person: int) -> None:
+        """One INFO line a question, for whoever runs the bot; who asked what only when they opted in."""
+        question = reply.answer.question if reply.answer else ""
+        quotes = len(reply.answer.quotes) if reply.answer else 0
+        line = f"question in a {channel.value} chat: {reply.kind.value}, {quotes} quotes, {seconds * 1000:.1f} ms"
+        if self.log_questions:
+            line += f", from {person}: {question!r}"
+        log.info("%s", line)
 
     def _paragraph_buttons(self, reply: Reply) -> InlineKeyboardMarkup | None:
         quotes = reply.answer.quotes if reply.answer else ()
@@ -159,6 +174,13 @@ class Handlers:
             input_message_content=InputTextMessageContent(render(reply)[0], parse_mode=ParseMode.HTML),
         )
         await best_effort(query.answer([article], cache_time=60), "answerInlineQuery")
+
+
+def _queued(context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Whether other updates wait. A typing indicator counts against Telegram's flood limits as a message
+    does, so when a queue has formed the slot goes to an answer instead."""
+    application = context.application
+    return application.update_queue.qsize() > 0 or application.update_processor.current_concurrent_updates > 1
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
