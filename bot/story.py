@@ -1,11 +1,12 @@
 """Which story the bot serves: the configured corpus, else the one that ships with StoryBot."""
 
 import logging
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from retrieval.corpus import load_corpus
+from retrieval.corpus import load_corpus, quoted
 from retrieval.countries import other_names
 from retrieval.index import Index
 from retrieval.meaning import embedder
@@ -46,19 +47,28 @@ def open_story(corpus: Path | None, cache_dir: Path | None = None) -> Story:
 def _indexed(source: Path, cache_dir: Path) -> Index:
     fingerprint = Fingerprint(source)
     stored = stored_path(cache_dir, source)
-    if stored.exists():
+    if os.path.lexists(stored):  # whatever is there, a FIFO or a broken link too, is checked and warned about
         try:
             return load(stored, fingerprint)
         except StaleIndex:
-            log.warning("the stored index of %s is out of date: rebuilding it", source)
+            log.warning("the stored index of %s is out of date: rebuilding it", quoted(str(source)))
         except UnusableIndex as error:
             log.warning("%s: rebuilding the index", error)
+    fingerprint.take()  # before the corpus is read, so that an edit while indexing shows
     index = _build(source)
+    if fingerprint.unchanged():
+        _keep(index, stored, fingerprint)
+    else:  # what was read may be half old, half new: kept, it would pass for the new corpus
+        log.warning("%s changed while it was indexed: serving that index, not keeping it", quoted(str(source)))
+    return index
+
+
+def _keep(index: Index, stored: Path, fingerprint: Fingerprint) -> None:
     try:
         save(index, stored, fingerprint)
     except OSError as error:
-        log.warning("cannot keep the index in %s (%s): it will be built again next time", cache_dir, error.strerror)
-    return index
+        shown = quoted(str(stored.parent))
+        log.warning("cannot keep the index in %s (%s): it will be built again next time", shown, error.strerror)
 
 
 def _build(source: Path) -> Index:

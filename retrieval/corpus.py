@@ -1,12 +1,14 @@
 """Reading a corpus: files of text, Markdown or HTML become documents of numbered paragraphs."""
 
+import heapq
 import itertools
 import os
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -37,6 +39,60 @@ class Corpus:
 
 class _Unusable(Exception):
     """A file that cannot become a document; the message says why."""
+
+
+class NotRegularFile(OSError):
+    """A FIFO, device, socket or folder where a file is expected: reading one may block, or never end."""
+
+
+_KINDS = {
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFDIR: "a folder",
+}
+
+
+def printable(text: str) -> str:
+    """text with what is not printable escaped as repr() escapes it, so that a name stays on one line and encodes as
+    UTF-8: control characters and line separators become \\n, \\x1b, \\u2028; a byte that is not UTF-8 (a surrogate
+    escape in Python's file names) becomes \\xff."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else _escaped(char) for char in text)
+
+
+def quoted(name: str) -> str:
+    """A name as a message shows it: as it is when printable, else as repr() has it, quoted and escaped, so that no
+    name can forge a log line."""
+    return name if name.isprintable() else repr(name)
+
+
+def _escaped(char: str) -> str:
+    if "\udc80" <= char <= "\udcff":  # os.fsdecode's stand-in for an undecodable byte
+        return f"\\x{ord(char) - 0xDC00:02x}"
+    return repr(char)[1:-1]
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """The regular file at path (links followed), open for reading; raises NotRegularFile without opening anything
+    else, OSError when it cannot be opened. O_NONBLOCK: should a FIFO take the file's place after the check, the open
+    still returns at once, and the second check refuses it."""
+    _check_regular(os.stat(path))
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        _check_regular(os.fstat(descriptor))
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return os.fdopen(descriptor, "rb")
+
+
+def _check_regular(status: os.stat_result) -> None:
+    if not stat.S_ISREG(status.st_mode):
+        kind = _KINDS.get(stat.S_IFMT(status.st_mode), "of an unknown kind")
+        raise NotRegularFile(f"it is not a regular file ({kind})")
 
 
 def _read_txt(text: str) -> tuple[str, list[str]]:
@@ -121,11 +177,7 @@ def read_document(path: Path, doc_id: str) -> Document:
     """One file as a document; raises _Unusable with the reason it cannot be one."""
     reader = READERS[path.suffix.lower()]
     try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise _Unusable(f"it cannot be read ({error.strerror or error})") from None
-    try:
-        title, paragraphs = reader(_decode(raw))
+        title, paragraphs = reader(_decode(_read(path)))
     except (_Unusable, ImportError):  # a missing library is the installation's fault, not the file's
         raise
     except Exception as error:  # a parser choking on a malformed file must not stop the rest
@@ -135,46 +187,145 @@ def read_document(path: Path, doc_id: str) -> Document:
     return Document(doc_id=doc_id, title=title, paragraphs=tuple(paragraphs))
 
 
-def _files(root: Path) -> list[Path]:
-    """Files under root in sorted path order; hidden files and folders (.git, .DS_Store) are not part of it."""
-    found: list[str] = []
-    for folder, subfolders, names in os.walk(root, onerror=_raise):
-        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
-        found += [os.path.join(folder, name) for name in names if not name.startswith(".")]
-    return [Path(path) for path in sorted(found, key=lambda path: path.split(os.sep))]
+def _read(path: Path) -> bytes:
+    """The file's bytes; raises _Unusable saying why there are none to be had."""
+    try:
+        with open_regular(path) as file:
+            return file.read()
+    except NotRegularFile as error:
+        raise _Unusable(str(error)) from None
+    except OSError as error:
+        if os.path.islink(path) and not os.path.exists(path):  # to nothing, or to a loop of links
+            raise _Unusable("it is a broken link") from None
+        raise _Unusable(_cannot_read(error)) from None
 
 
-def _raise(error: OSError) -> None:
-    raise error
+@dataclass(frozen=True)
+class CorpusFiles:
+    """What a corpus path holds: the folder doc_ids are relative to, the files in sorted path order, and a warning
+    for each folder that was not read."""
+
+    root: Path
+    files: tuple[Path, ...]
+    warnings: tuple[str, ...] = ()
+
+    def doc_id(self, file: Path) -> str:
+        """Stable, as it is the path in the corpus, and printable, as a name may hold anything but "/" and NUL."""
+        return printable(self.name(file))
+
+    def name(self, file: Path) -> str:
+        return file.relative_to(self.root).as_posix()
 
 
-def corpus_files(path: Path) -> tuple[Path, list[Path]]:
-    """The folder doc_ids are relative to, and the corpus's files in order; raises CorpusError."""
+def corpus_files(path: Path) -> CorpusFiles:
+    """The corpus's files, hidden ones (.git, .DS_Store) left out; raises CorpusError when there is no corpus."""
     path = Path(path)
-    if path.is_dir():
+    if os.path.isdir(path):
+        return _Walk(path).run()
+    if os.path.lexists(path):  # a file, or something that is not one: reading it tells which
+        return CorpusFiles(path.parent, (path,))
+    raise CorpusError(f"corpus not found: {quoted(str(path))}")
+
+
+def _path_order(path: str) -> list[str]:
+    return path.split(os.sep)
+
+
+def _cannot_read(error: OSError) -> str:
+    return f"it cannot be read ({error.strerror or type(error).__name__})"
+
+
+class _Walk:
+    """A folder's files, found with a stack rather than recursion, so that no depth is too deep.
+
+    Each folder is read once, known by its device and inode. Linked folders are followed after all the corpus's own
+    folders are read, nearest first in path order: a link into the corpus (a loop to an ancestor, a second way to one
+    of its folders) then finds its target read already and is skipped with a warning, as is a second link to a folder
+    outside.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.files: list[str] = []
+        self.skipped: list[tuple[str, str]] = []  # (path, why)
+        self.read: set[tuple[int, int]] = set()
+        self.folders: list[str] = []  # a stack, to be read now
+        self.links: list[tuple[list[str], str]] = []  # a heap, to be followed when no folder is left
+
+    def run(self) -> CorpusFiles:
         try:
-            return path, _files(path)
+            status = os.stat(self.root)
+            self.read.add((status.st_dev, status.st_ino))
+            self._list(str(self.root), must=True)
         except OSError as error:
-            raise CorpusError(f"corpus cannot be read: {error}") from None
-    if path.is_file():
-        return path.parent, [path]
-    raise CorpusError(f"corpus not found: {path}")
+            raise CorpusError(f"corpus cannot be read: {printable(str(error))}") from None
+        while self.folders or self.links:
+            if self.folders:
+                self._list(self.folders.pop())
+            else:
+                self._visit(heapq.heappop(self.links)[1])
+        files = tuple(Path(file) for file in sorted(self.files, key=_path_order))
+        skipped = sorted(self.skipped, key=lambda item: _path_order(item[0]))
+        listing = CorpusFiles(self.root, files)
+        warnings = tuple(f"skipped {quoted(listing.name(Path(path)))}: {why}" for path, why in skipped)
+        return CorpusFiles(self.root, files, warnings)
+
+    def _visit(self, folder: str) -> None:
+        """Put a folder on the stack, unless it was read already (through a link, or a bind mount)."""
+        try:
+            status = os.stat(folder)
+        except OSError as error:
+            self.skipped.append((folder, _cannot_read(error)))
+            return
+        identity = (status.st_dev, status.st_ino)
+        if identity in self.read:
+            self.skipped.append((folder, "it leads to a folder that is read already"))
+        else:
+            self.read.add(identity)
+            self.folders.append(folder)
+
+    def _list(self, folder: str, must: bool = False) -> None:
+        """Sort a folder's entries: a folder goes on the stack, a link to one on the heap, anything else is a file,
+        for reading to judge (a FIFO, a broken link). Raises OSError when it `must` be read and cannot."""
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.name.startswith("."):
+                        continue
+                    if not _is_folder(entry):
+                        self.files.append(entry.path)
+                    elif entry.is_symlink():
+                        heapq.heappush(self.links, (_path_order(entry.path), entry.path))
+                    else:
+                        self._visit(entry.path)
+        except OSError as error:
+            if must:
+                raise
+            self.skipped.append((folder, _cannot_read(error)))
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:  # a link that loops on itself
+        return False
 
 
 def load_corpus(path: Path) -> Corpus:
     """Every usable document under path, with a warning naming each file that was skipped and why."""
-    root, files = corpus_files(path)
+    listing = corpus_files(path)
     documents: list[Document] = []
-    warnings: list[str] = []
-    for file in files:
-        doc_id = file.relative_to(root).as_posix()
+    warnings = list(listing.warnings)
+    for file in listing.files:
+        name = quoted(listing.name(file))
         if file.suffix.lower() not in READERS:
-            warnings.append(f"skipped {doc_id}: not a .txt, .md or .html file")
+            warnings.append(f"skipped {name}: not a .txt, .md or .html file")
             continue
         try:
-            documents.append(read_document(file, doc_id))
+            documents.append(read_document(file, listing.doc_id(file)))
         except _Unusable as reason:
-            warnings.append(f"skipped {doc_id}: {reason}")
+            warnings.append(f"skipped {name}: {reason}")
     if not documents:
-        raise CorpusError(f"no usable document in {path}" + (f" ({warnings[0]})" if len(warnings) == 1 else ""))
+        only = f" ({warnings[0]})" if len(warnings) == 1 else ""
+        raise CorpusError(f"no usable document in {quoted(str(path))}{only}")
     return Corpus(documents=tuple(documents), warnings=tuple(warnings))

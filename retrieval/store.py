@@ -2,26 +2,75 @@
 
 One .npz file per corpus, holding the index's arrays and the fingerprint of what it was built from.
 It is written to a temporary file and renamed into place, so a reader never sees half of one.
+
+What is read back is trusted no further than it is checked: only a regular file is opened (a FIFO would hang the
+start), no member is inflated or allocated beyond what an index of the corpus can take (a small archive may inflate
+to gigabytes, a header may ask for a terabyte), and the arrays must fit together before a question meets them.
 """
 
 import hashlib
+import math
 import os
-import tempfile
+import stat
+import struct
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, cached_property
 from importlib.metadata import version
 from pathlib import Path
+from tempfile import mkstemp
+from typing import IO
 
 import numpy as np
+from numpy.lib import format as npy
 
-from retrieval.corpus import corpus_files
+from retrieval.corpus import corpus_files, open_regular, printable
 from retrieval.index import Index
 
 # The code an index's contents depend on: a change to any of it makes stored indexes stale.
 _ANALYZER_MODULES = ("analysis.py", "bm25.py", "corpus.py", "furniture.py", "index.py")
 _ANALYZER_LIBRARIES = ("numpy", "PyStemmer", "sentencex", "trafilatura", "markdown-it-py")
+
+# An index takes 4 bytes per byte of a news story, and up to 12 for a corpus of nothing but two-word sentences ("1 2."),
+# whose postings and offsets outweigh their text; each file adds its doc_id, title and maybe a warning. A stored index
+# that declares more than 32 bytes per byte of the corpus's files and names, 1 kB per file and 1 MB besides is damage
+# or a bomb, and is refused before anything is inflated.
+_INDEX_BYTES_PER_BYTE = 32
+_INDEX_BYTES_PER_FILE = 1 << 10
+_INDEX_BYTES_BESIDES = 1 << 20
+
+_FINGERPRINT = ("listing", "content")
+_STRINGS = ("doc_ids", "titles", "warnings", "terms", "words", "texts")
+# Every array of an index (retrieval/index.py, _Builder.arrays) with its dtype and number of dimensions.
+_ARRAYS: dict[str, tuple[type[np.generic], int]] = {
+    **{f"{name}_buffer": (np.uint8, 1) for name in _STRINGS},
+    **{f"{name}_offsets": (np.int64, 1) for name in _STRINGS},
+    "passage_source": (np.int32, 1),
+    "passage_paragraph": (np.int32, 1),
+    "passage_sentences": (np.int64, 1),
+    "sentence_spans": (np.int32, 2),
+    "sentence_term_offsets": (np.int64, 1),
+    "sentence_terms": (np.int32, 1),
+    "bm25_offsets": (np.int64, 1),
+    "bm25_passages": (np.int32, 1),
+    "bm25_weights": (np.float64, 1),
+}
+_HEADER_READERS = {(1, 0): npy.read_array_header_1_0, (2, 0): npy.read_array_header_2_0}
+# What a damaged or forged archive makes zipfile, zlib or numpy raise.
+_DAMAGE = (
+    OSError,
+    ValueError,
+    KeyError,
+    IndexError,
+    TypeError,
+    EOFError,
+    RuntimeError,
+    struct.error,
+    zlib.error,
+    zipfile.BadZipFile,
+)
 
 
 class StaleIndex(Exception):
@@ -36,35 +85,84 @@ class UnusableIndex(Exception):
 class Fingerprint:
     """What an index of a corpus depends on, told two ways.
 
-    `content` digests every file's path and bytes; `listing` only their paths, sizes and modification
-    times, which is a thousand times quicker to take. An index whose listing matches is current; one
-    whose listing differs is current still if its content matches (files touched, not changed).
-    Both include the analyzer's code and library versions.
+    `content` digests every file's path and bytes; `listing` only their paths, kinds, sizes and modification times,
+    which is a thousand times quicker to take. An index whose listing matches is current; one whose listing differs
+    is current still if its content matches (files touched, not changed). Both include the analyzer's code and
+    library versions. A file that cannot be read (a broken link, a FIFO) counts by why it cannot.
     """
 
     corpus: Path
 
     @cached_property
     def listing(self) -> str:
-        return self._digest(_size_and_time)
+        return self._digest(lambda status, file: _size_and_time(status))
 
     @cached_property
     def content(self) -> str:
-        return self._digest(Path.read_bytes)
+        return self._digest(lambda status, file: _content(file))
 
-    def _digest(self, read: Callable[[Path], bytes]) -> str:
-        root, files = corpus_files(self.corpus)
+    @cached_property
+    def index_limit(self) -> int:
+        """The most bytes an index of this corpus can take, with room to spare."""
+        files = [(name, status) for name, _, status in self._statuses if isinstance(status, os.stat_result)]
+        held = sum(len(name) + (status.st_size if stat.S_ISREG(status.st_mode) else 0) for name, status in files)
+        return _INDEX_BYTES_PER_BYTE * held + _INDEX_BYTES_PER_FILE * len(self._statuses) + _INDEX_BYTES_BESIDES
+
+    def take(self) -> tuple[str, str]:
+        """Both digests, taken now if not yet, listing first. Taken before the corpus is read for indexing, they can
+        only be older than what is indexed: that makes the index stale next time, never wrongly current."""
+        return self.listing, self.content
+
+    def unchanged(self) -> bool:
+        """Whether the corpus is as it was when these digests were taken, by the rule an index is current by."""
+        now = Fingerprint(self.corpus)
+        return now.listing == self.listing or now.content == self.content
+
+    @cached_property
+    def _statuses(self) -> list[tuple[bytes, Path, os.stat_result | OSError]]:
+        """Each file's name in the corpus as bytes (a name need not be UTF-8), its path, and its status or why there
+        is none."""
+        listing = corpus_files(self.corpus)
+        return [(os.fsencode(file.relative_to(listing.root)), file, _status(file)) for file in listing.files]
+
+    def _digest(self, read: Callable[[os.stat_result, Path], bytes]) -> str:
         digest = hashlib.blake2b(_analyzer(), digest_size=20)
-        for file in files:
-            data = read(file)
-            digest.update(f"\0{file.relative_to(root).as_posix()}\0{len(data)}\0".encode())
-            digest.update(data)
+        for name, file, status in self._statuses:
+            data = _attempt(read, status, file)
+            if isinstance(data, OSError):
+                digest.update(b"\0" + name + f"\0!{type(data).__name__} {data.errno} {data.strerror}\0".encode())
+            else:
+                digest.update(b"\0" + name + f"\0{len(data)}\0".encode())
+                digest.update(data)
         return digest.hexdigest()
 
 
-def _size_and_time(file: Path) -> bytes:
-    status = file.stat()
-    return f"{status.st_size} {status.st_mtime_ns}".encode()
+def _attempt(
+    read: Callable[[os.stat_result, Path], bytes], status: os.stat_result | OSError, file: Path
+) -> bytes | OSError:
+    """What read() gives for a file, or why it gives nothing."""
+    if isinstance(status, OSError):
+        return status
+    try:
+        return read(status, file)
+    except OSError as error:
+        return error
+
+
+def _status(file: Path) -> os.stat_result | OSError:
+    try:
+        return os.stat(file)
+    except OSError as error:
+        return error
+
+
+def _size_and_time(status: os.stat_result) -> bytes:
+    return f"{stat.S_IFMT(status.st_mode)} {status.st_size} {status.st_mtime_ns}".encode()
+
+
+def _content(file: Path) -> bytes:
+    with open_regular(file) as opened:
+        return opened.read()
 
 
 @cache
@@ -79,29 +177,176 @@ def _analyzer() -> bytes:
 
 def stored_path(cache_dir: Path, corpus: Path) -> Path:
     """Where the index of a corpus is kept: one file per corpus location."""
-    name = hashlib.blake2b(str(Path(corpus).resolve()).encode(), digest_size=8).hexdigest()
+    name = hashlib.blake2b(os.fsencode(os.path.realpath(corpus)), digest_size=8).hexdigest()
     return cache_dir / f"index-{name}.npz"
 
 
 def load(path: Path, fingerprint: Fingerprint) -> Index:
-    """The index stored at path; raises StaleIndex or UnusableIndex."""
+    """The index stored at path; raises StaleIndex or UnusableIndex, having read no more than such an index holds."""
     try:
-        with np.load(path, allow_pickle=False) as stored:
-            keys = {"listing", "content"}
-            current = keys <= set(stored.files) and (
-                str(stored["listing"]) == fingerprint.listing or str(stored["content"]) == fingerprint.content
-            )
-            if not current:
-                raise StaleIndex(f"{path} was built from another corpus or another StoryBot")
-            return Index({name: stored[name] for name in stored.files if name not in keys})
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
-        raise UnusableIndex(f"{path} cannot be read ({type(error).__name__}: {error})") from None
+        with open_regular(path) as file:
+            index = _read(file, fingerprint)
+    except _DAMAGE as error:
+        raise UnusableIndex(printable(f"{path} cannot be read ({type(error).__name__}: {error})")) from None
+    if index is None:
+        raise StaleIndex(printable(f"{path} was built from another corpus or another StoryBot"))
+    return index
+
+
+def _read(file: IO[bytes], fingerprint: Fingerprint) -> Index | None:
+    """The index in an open archive, None when stale; raises ValueError (or what else _DAMAGE holds) when damaged."""
+    limit = fingerprint.index_limit
+    size = os.fstat(file.fileno()).st_size
+    if size > limit:
+        raise ValueError(f"it takes {size} bytes, more than an index of this corpus can ({limit})")
+    with zipfile.ZipFile(file) as archive:
+        members = _members(archive, limit)
+        if not _current(archive, members, fingerprint):
+            return None
+        _require(members.keys() == {*_FINGERPRINT, *_ARRAYS}, "it does not hold the arrays of an index")
+        arrays = {name: _array(archive, members[name]) for name in _ARRAYS}
+    _check(arrays)
+    return Index(arrays)
+
+
+def _members(archive: zipfile.ZipFile, limit: int) -> dict[str, zipfile.ZipInfo]:
+    """The archive's members by array name, refused unread when they declare more than an index of the corpus takes:
+    zipfile inflates a member no further than the size it declares."""
+    infos = archive.infolist()
+    declared = sum(info.file_size for info in infos)
+    _require(declared <= limit, f"its members declare {declared} bytes, more than an index of this corpus takes")
+    names = [info.filename.removesuffix(".npy") for info in infos]
+    _require(len(set(names)) == len(names), "it holds a member twice")
+    return dict(zip(names, infos, strict=True))
+
+
+def _current(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], fingerprint: Fingerprint) -> bool:
+    if not members.keys() >= set(_FINGERPRINT):
+        return False
+    listing, content = (_array(archive, members[name]) for name in _FINGERPRINT)
+    return _text(listing) == fingerprint.listing or _text(content) == fingerprint.content
+
+
+def _text(array: np.ndarray) -> str:
+    _require(array.dtype.kind == "U" and array.shape == (), "its fingerprint is not a string")
+    return str(array)
+
+
+def _array(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
+    """One member, its header checked against its size before numpy allocates what the header asks for."""
+    with archive.open(info) as member:
+        header = _HEADER_READERS.get(npy.read_magic(member))
+        if header is None:
+            raise ValueError(f"{info.filename} is in an unknown format")
+        shape, _, dtype = header(member)
+        declared = math.prod(shape) * dtype.itemsize
+        _require(not dtype.hasobject, f"{info.filename} holds Python objects")
+        _require(declared == info.file_size - member.tell(), f"{info.filename} does not hold what its header says")
+    with archive.open(info) as member:
+        array: np.ndarray = npy.read_array(member, allow_pickle=False)
+    return array
+
+
+def _require(condition: bool | np.bool_, what: str) -> None:
+    if not condition:
+        raise ValueError(what)
+
+
+def _fit(condition: bool | np.bool_, what: str) -> None:
+    _require(condition, f"the index arrays do not fit together: {what}")
+
+
+def _check(arrays: dict[str, np.ndarray]) -> None:
+    """Raises ValueError unless the arrays are those of an index: of the right types, and every offset, id and span
+    within what it points into, so that no question meets an IndexError or a quote outside its paragraph."""
+    for name, (dtype, dimensions) in _ARRAYS.items():
+        _fit(arrays[name].dtype == dtype and arrays[name].ndim == dimensions, f"{name} is not of its type")
+    for name in _STRINGS:
+        _check_strings(arrays, name)
+    sources = len(arrays["doc_ids_offsets"]) - 1
+    _fit(len(arrays["titles_offsets"]) - 1 == sources, "there are not as many titles as documents")
+    _fit(bool(np.all(np.diff(arrays["words_offsets"]) > 0)), "a word is empty")
+    _check_passages(arrays, sources)
+    _check_sentences(arrays)
+    _check_postings(arrays)
+
+
+def _check_strings(arrays: dict[str, np.ndarray], name: str) -> None:
+    """Each string is UTF-8: the buffer is, and no offset falls inside a character."""
+    buffer, offsets = arrays[f"{name}_buffer"], arrays[f"{name}_offsets"]
+    _fit(_offsets_fit(offsets, len(offsets), len(buffer)), f"{name}_offsets do not fit {name}_buffer")
+    str(buffer.data, "utf-8")  # raises UnicodeDecodeError, a ValueError
+    inside = offsets[offsets < len(buffer)]
+    _fit(bool(np.all(buffer[inside] & 0xC0 != 0x80)), f"{name}_offsets cut a character")
+
+
+def _check_passages(arrays: dict[str, np.ndarray], sources: int) -> None:
+    source, paragraph = arrays["passage_source"], arrays["passage_paragraph"]
+    passages = len(source)
+    _fit(passages > 0, "there is no passage")
+    _fit(len(paragraph) == passages == len(arrays["texts_offsets"]) - 1, "passages do not match their texts")
+    _fit(_within(source, sources) and bool(np.all(np.diff(source) >= 0)), "passage_source is out of order")
+    same_source = np.diff(source) == 0
+    increasing = np.all(np.diff(paragraph)[same_source] > 0)
+    _fit(paragraph.min() >= 1 and bool(increasing), "paragraph numbers are out of order")
+    sentences = arrays["passage_sentences"]
+    _fit(len(sentences) == passages + 1 and sentences[0] == 0, "passage_sentences do not match the passages")
+    _fit(sentences[-1] == len(arrays["sentence_spans"]), "passage_sentences do not match the sentences")
+    _fit(bool(np.all(np.diff(sentences) > 0)), "a passage has no sentence")
+
+
+def _check_sentences(arrays: dict[str, np.ndarray]) -> None:
+    """Each sentence's span lies in its passage's text, after the sentence before; its term ids are terms."""
+    spans, sentences = arrays["sentence_spans"], arrays["passage_sentences"]
+    _fit(spans.shape[1] == 2, "sentence_spans are not pairs")
+    owner = np.repeat(np.arange(len(sentences) - 1), np.diff(sentences))
+    start, end = spans[:, 0], spans[:, 1]
+    lengths = _characters(arrays["texts_buffer"], arrays["texts_offsets"])
+    _fit(bool(np.all((start >= 0) & (start < end) & (end <= lengths[owner]))), "a sentence is outside its text")
+    same_passage = owner[1:] == owner[:-1]
+    _fit(bool(np.all(start[1:][same_passage] >= end[:-1][same_passage])), "sentences overlap")
+    offsets, terms = arrays["sentence_term_offsets"], arrays["sentence_terms"]
+    _fit(_offsets_fit(offsets, len(spans) + 1, len(terms)), "sentence_term_offsets do not match")
+    _fit(_within(terms, len(arrays["terms_offsets"]) - 1), "a sentence has a term that is not one")
+
+
+def _check_postings(arrays: dict[str, np.ndarray]) -> None:
+    offsets, passages, weights = arrays["bm25_offsets"], arrays["bm25_passages"], arrays["bm25_weights"]
+    terms = len(arrays["terms_offsets"]) - 1
+    _fit(
+        _offsets_fit(offsets, terms + 1, len(passages)) and len(weights) == len(passages),
+        "bm25_offsets do not match the postings",
+    )
+    _fit(_within(passages, len(arrays["passage_source"])), "a posting names no passage")
+    _fit(bool(np.all(np.isfinite(weights))), "a posting weighs what is not a finite number")
+
+
+def _characters(buffer: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """How many characters each string of a UTF-8 buffer holds: its bytes but those that continue a character.
+    Summed string by string (reduceat, which cannot sum an empty one), so as to take no more memory than the buffer."""
+    starts = buffer & 0xC0 != 0x80
+    characters = np.zeros(len(offsets) - 1, dtype=np.int64)
+    filled = np.flatnonzero(np.diff(offsets) > 0)
+    if len(filled):
+        characters[filled] = np.add.reduceat(starts, offsets[filled], dtype=np.int64)
+    return characters
+
+
+def _offsets_fit(offsets: np.ndarray, count: int, total: int) -> bool:
+    """Whether count offsets run from 0 up to total, never down."""
+    return (
+        len(offsets) == count > 0 and offsets[0] == 0 and offsets[-1] == total and bool(np.all(np.diff(offsets) >= 0))
+    )
+
+
+def _within(ids: np.ndarray, count: int) -> bool:
+    return len(ids) == 0 or (int(ids.min()) >= 0 and int(ids.max()) < count)
 
 
 def save(index: Index, path: Path, fingerprint: Fingerprint) -> None:
     """Store the index atomically; raises OSError when the cache folder cannot be written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    handle, temporary = mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
             arrays = {"listing": np.array(fingerprint.listing), "content": np.array(fingerprint.content)}

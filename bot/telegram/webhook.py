@@ -37,19 +37,24 @@ class UpdateEndpoint(RequestHandler):
         self.updates = updates
         self.secret = secret
         self.body = bytearray()
+        self.forbidden = False
 
     def prepare(self) -> None:
         """Runs on the headers alone, before any of the body is read."""
+        declared = self.request.headers.get("Content-Length")
+        small = declared is not None and declared.isdigit() and int(declared) <= MAX_UPDATE_BYTES
         given = self.request.headers.get(SECRET_HEADER, "")
         if self.secret is not None and not hmac.compare_digest(given.encode(), self.secret.encode()):
-            self._refuse(HTTPStatus.FORBIDDEN)
+            if not small:  # refused at once; tornado closes the connection rather than read what follows
+                self._refuse(HTTPStatus.FORBIDDEN)
+            # A small body is let through unkept, so that the 403 is not lost to a connection reset.
+            self.forbidden = True
             return
-        declared = self.request.headers.get("Content-Length")
-        if declared is not None and (not declared.isdigit() or int(declared) > MAX_UPDATE_BYTES):
+        if declared is not None and not small:
             self._refuse(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
 
     def data_received(self, chunk: bytes) -> None:
-        if self._finished:
+        if self._finished or self.forbidden:
             return
         if len(self.body) + len(chunk) > MAX_UPDATE_BYTES:  # a chunked body declares no length
             self.body.clear()
@@ -58,6 +63,9 @@ class UpdateEndpoint(RequestHandler):
         self.body += chunk
 
     async def post(self) -> None:
+        if self.forbidden:
+            self._refuse(HTTPStatus.FORBIDDEN)
+            return
         try:
             update = Update.de_json(json.loads(self.body), self.bot)
         except (ValueError, TypeError, KeyError, AttributeError):
