@@ -54,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="?", help="the question; without it, questions are read from standard input")
     ask.add_argument("--corpus", type=Path, help=corpus_help)
     ask.add_argument("--json", action="store_true", help="print each answer as one line of JSON")
+    ask.add_argument(
+        "--chat", action="store_true", help="standard input is one private chat: a question may lean on earlier ones"
+    )
     ask.set_defaults(handler=_ask)
 
     console = commands.add_parser("console", help="chat with the bot in the terminal")
@@ -94,6 +97,7 @@ def as_json(reply: Reply) -> str:
                 for q in result.quotes
             ],
             "reply": render(reply),
+            "understood_as": reply.understood_as,
         },
         ensure_ascii=False,
     )
@@ -141,8 +145,9 @@ def _ask(story: Story, settings: Settings, args: argparse.Namespace) -> int:
     conversation = Conversation(story)
     one = args.question is not None
     questions = [args.question] if one else (line for line in _typed_or_piped() if line.strip())
+    chat = "ask --chat" if args.chat else None  # the one conversation standard input holds
     for n, question in enumerate(questions):
-        reply = conversation.answer(question, Channel.COMMAND_LINE)
+        reply = conversation.answer(question, Channel.COMMAND_LINE, chat)
         if args.json:
             print(as_json(reply), flush=True)
         else:  # in a batch, each answer says which question it answers

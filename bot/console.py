@@ -42,7 +42,7 @@ def run_console(story: Story, stdin: TextIO = sys.stdin, stdout: TextIO = sys.st
     for line in _lines(stdin, interactive):
         if not line.strip():
             continue
-        reply = conversation.reply(line, Channel.CONSOLE)
+        reply = conversation.reply(line, Channel.CONSOLE, thread="console")
         if reply is not None and reply.kind is Kind.QUIT:
             break
         if reply is not None:

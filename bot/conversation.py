@@ -6,13 +6,14 @@ own. The words live here too, so that each channel names only the commands it ha
 """
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from enum import Enum
 
 from bot.limits import RateLimit, Verdict
+from bot.memory import Memory
 from bot.story import Story
-from retrieval import MAX_QUESTION_CHARS, Answer, Outcome, Problem, answer, readable_title
+from retrieval import MAX_QUESTION_CHARS, Answer, Outcome, Problem, Turn, read_in_context, readable_title
 
 
 class Channel(Enum):
@@ -38,6 +39,7 @@ class Kind(Enum):
     HOW_TO_ASK = "how to ask"  # /ask, or a mention, with no question
     UNKNOWN_COMMAND = "unknown command"
     SLOW_DOWN = "slow down"  # the first question over a person's limit
+    NEW = "new"  # /new: the conversation so far is forgotten
     QUIT = "quit"  # the console's /quit
 
 
@@ -46,6 +48,8 @@ class Reply:
     kind: Kind
     words: str = ""  # what the bot says in its own words: all of the reply but an answer's quotes
     answer: Answer | None = None  # the question's answer, for ANSWER, CLOSEST and DECLINED
+    understood_as: str | None = None  # the question made explicit, when it leaned on earlier ones
+    turns: tuple[Turn, ...] = ()  # the conversation so far, this question included
 
 
 _KIND_OF = {Outcome.ANSWERED: Kind.ANSWER, Outcome.CLOSEST: Kind.CLOSEST, Outcome.DECLINED: Kind.DECLINED}
@@ -66,6 +70,7 @@ class Conversation:
     def __init__(self, story: Story, questions_per_minute: int | None = None) -> None:
         self.story = story
         self.limit = RateLimit(questions_per_minute) if questions_per_minute else None
+        self.memory = Memory()
         self._commands: dict[str, Callable[[str, Channel], Reply]] = {
             "start": lambda rest, channel: Reply(Kind.START, _start(story, channel)),
             "help": lambda rest, channel: Reply(Kind.HELP, _help(story, channel)),
@@ -75,19 +80,27 @@ class Conversation:
     @property
     def commands(self) -> list[str]:
         """The chat commands every chat channel knows, /ask aside."""
-        return list(self._commands)
+        return [*self._commands, "new"]
 
-    def reply(self, text: str, channel: Channel, person: int | None = None) -> Reply | None:
+    def reply(
+        self, text: str, channel: Channel, person: int | None = None, thread: Hashable | None = None
+    ) -> Reply | None:
         """The reply to one message; None when the bot should stay quiet (a person past their limit, told once).
 
-        In a group, `text` is what follows the bot's mention, or the whole of a command or a reply to the bot.
+        `thread` names the conversation the message continues (a private chat, a group's reply chain, a
+        console session); None reads it alone. In a group, `text` is what follows the bot's mention, or the
+        whole of a command or a reply to the bot.
         """
         question = self._question(text, channel)
         if question is not None:
-            return self._limited(question, channel, person)
+            return self._limited(question, channel, person, thread)
         name, rest = parse_command(text) or ("", "")
         if name in self._commands:
             return self._commands[name](rest, channel)
+        if name == "new":
+            if thread is not None:
+                self.memory.forget(thread)
+            return Reply(Kind.NEW, "Forgotten. Your next question starts a new conversation.")
         if name == "ask" or (channel is Channel.GROUP and not text.strip()):
             return Reply(Kind.HOW_TO_ASK, how_to_ask())
         if channel is Channel.CONSOLE and name in ("quit", "exit"):
@@ -105,28 +118,40 @@ class Conversation:
         name, rest = command
         return rest if name == "ask" and rest else None
 
-    def _limited(self, question: str, channel: Channel, person: int | None) -> Reply | None:
+    def _limited(self, question: str, channel: Channel, person: int | None, thread: Hashable | None) -> Reply | None:
         if self.limit is not None and person is not None:
             verdict = self.limit.check(person)
             if verdict is Verdict.NOTICE:
                 return Reply(Kind.SLOW_DOWN, _slow_down(self.limit.wait_seconds(person)))
             if verdict is Verdict.IGNORE:
                 return None
-        return self.answer(question, channel)
+        return self.answer(question, channel, thread)
 
-    def answer(self, question: str, channel: Channel) -> Reply:
-        """The answer to a question, whoever asks and however often."""
-        return answer_reply(answer(self.story.index, question), self.story, channel)
+    def answer(self, question: str, channel: Channel, thread: Hashable | None = None) -> Reply:
+        """The answer to a question, whoever asks and however often; in the light of the thread's earlier
+        questions when there is a thread, and then remembered in it."""
+        history = self.memory.recall(thread) if thread is not None else ()
+        result, understood = read_in_context(self.story.index, question, history)
+        turns = (*history, Turn.of(understood or result.question, result))
+        if thread is not None:
+            self.memory.remember(thread, turns)
+        return answer_reply(result, self.story, channel, understood, turns)
 
 
-def answer_reply(result: Answer, story: Story, channel: Channel) -> Reply:
-    """An answer as a reply: a `closest` one says first that it may not be one; a decline says why."""
+def answer_reply(
+    result: Answer, story: Story, channel: Channel, understood: str | None = None, turns: tuple[Turn, ...] = ()
+) -> Reply:
+    """An answer as a reply: one that leaned on earlier questions first says how it was read; a `closest`
+    one says that it may not be an answer; a decline says why."""
     kind = _KIND_OF[result.outcome]
+    read_as = [f"Reading that as: {understood}"] if understood else []
     if kind is Kind.ANSWER:
-        return Reply(kind, answer=result)
-    if kind is Kind.CLOSEST:
-        return Reply(kind, not_sure(), result)
-    return Reply(kind, _declined(result, story, channel), result)
+        words = read_as
+    elif kind is Kind.CLOSEST:
+        words = [*read_as, not_sure()]
+    else:
+        words = [*read_as, _declined(result, story, channel)]
+    return Reply(kind, "\n".join(words), result, understood, turns)
 
 
 # -- the words ------------------------------------------------------------------------------------
@@ -173,11 +198,13 @@ def _help(story: Story, channel: Channel) -> str:
         commands += ["/ask QUESTION – the same as asking", "/start – what I am for", "/quit – leave (or Ctrl-D)"]
     else:
         commands += ["/ask QUESTION – ask in a group chat", "/start – what I am for"]
+    commands.insert(2, "/new – forget the conversation: the next question starts afresh")
     return (
         "Ask me anything about the story in your own words, for example:\n"
         f"{_for_example(story)}\n\n"
         "I reply with the story's sentences that answer it, quoted word for word, each with its "
-        "article and paragraph. When the story does not say, I tell you so.\n\n"
+        "article and paragraph. When the story does not say, I tell you so. You can follow up "
+        "(\"and why?\", \"says who?\") without repeating yourself.\n\n"
         "Commands:\n" + "\n".join(commands)
     )
 

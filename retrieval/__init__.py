@@ -6,6 +6,7 @@ What the bot and the benchmarks may use is named here; the modules behind it are
 from retrieval.answer import MAX_QUESTION_CHARS, POLICY, Answer, Outcome, Policy, Problem, Quote, answer
 from retrieval.corpus import Corpus, CorpusError, Document, load_corpus
 from retrieval.evaluation import EvaluationError, Tally, evaluate, read_questions
+from retrieval.followup import Turn, read_in_context
 from retrieval.furniture import readable_title
 from retrieval.index import Index, Passage
 from retrieval.meaning import ModelError
@@ -26,9 +27,11 @@ __all__ = [
     "Problem",
     "Quote",
     "Tally",
+    "Turn",
     "answer",
     "evaluate",
     "load_corpus",
+    "read_in_context",
     "read_questions",
     "readable_title",
 ]

@@ -68,7 +68,8 @@ class Problem(Enum):
     TOO_LONG = "too_long"
 
 
-@dataclass(frozen=True)
+# Slots: a chat's memory keeps its last few answers, and a bot serves many chats.
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class Quote:
     text: str
     doc_id: str
@@ -78,7 +79,7 @@ class Quote:
     matched: tuple[tuple[int, int], ...] = ()  # (start, end) in `text` of the words the question shares with it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Answer:
     question: str
     outcome: Outcome

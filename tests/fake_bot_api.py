@@ -103,6 +103,7 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    result: Any = None  # what the call returned, when it succeeded
 
 
 # What can go wrong with a call: a flood wait, server errors, a connection dropped with no answer, a
@@ -204,7 +205,9 @@ class FakeBotAPI:
         if method == "getUpdates":
             return 200, {"ok": True, "result": await self._get_updates(params)}
         if method in ("sendMessage", "editMessageText"):
-            return self._message(params)
+            status, body = self._message(params)
+            self.calls[-1].result = body.get("result")
+            return status, body
         return 200, {"ok": True, "result": True}
 
     @staticmethod

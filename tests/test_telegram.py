@@ -263,7 +263,7 @@ async def test_an_error_while_answering_is_apologised_for_without_internals(
     def broken(*args: object) -> None:
         raise RuntimeError("internal detail /srv/storybot/index.npz")
 
-    monkeypatch.setattr(conversation, "answer", broken)
+    monkeypatch.setattr(conversation, "read_in_context", broken)
     api.push(message_update(EXAMPLE))
     (sent,) = await api.wait_for("sendMessage", chat_id=PRIVATE_CHAT)
     assert "something went wrong" in sent["text"]

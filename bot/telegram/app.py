@@ -66,6 +66,7 @@ async def register_commands(application: App) -> None:
     commands = [
         BotCommand("ask", "ask a question about the story"),
         BotCommand("sources", "the articles I quote from"),
+        BotCommand("new", "forget our conversation and start afresh"),
         BotCommand("help", "how to ask"),
         BotCommand("start", "what I am for"),
     ]

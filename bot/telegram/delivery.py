@@ -83,23 +83,27 @@ async def best_effort(call: Awaitable[Any], what: str) -> None:
 
 async def send_pages(
     message: Message, pages: list[str], *, what: str, markup: InlineKeyboardMarkup | None = None, plain: str = ""
-) -> None:
-    """Pages of HTML as replies (in groups, to the asking message), the buttons under the last.
+) -> list[Message]:
+    """Pages of HTML as replies (in groups, to the asking message), the buttons under the last; the messages
+    that arrived.
 
     Should a server refuse the HTML, `plain` (if any) goes out once more as plain text.
     """
     in_group = message.chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
     reply_to = ReplyParameters(message.message_id, allow_sending_without_reply=True) if in_group else None
     send = functools.partial(message.chat.send_message, reply_parameters=reply_to)
+    sent: list[Message | None] = []
     try:
         for number, page in enumerate(pages, 1):
             keyboard = markup if number == len(pages) else None
-            await send_reliably(functools.partial(send, page, parse_mode=ParseMode.HTML, reply_markup=keyboard), what)
+            html = functools.partial(send, page, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+            sent.append(await send_reliably(html, what))
     except BadRequest as error:
         if not plain:
             raise
         log.warning("the server refused an HTML %s (%s); sending it as plain text", what, error)
-        await send_reliably(functools.partial(send, plain), what=what)
+        sent.append(await send_reliably(functools.partial(send, plain), what=what))
+    return [m for m in sent if m is not None]
 
 
 class StoryBot(ExtBot[Any]):

@@ -4,6 +4,7 @@ import hashlib
 import logging
 import re
 import time
+from collections.abc import Hashable
 
 from telegram import (
     InlineKeyboardButton,
@@ -19,7 +20,7 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import conversation as words
-from bot.conversation import Channel, Conversation, Reply
+from bot.conversation import Channel, Conversation, Reply, parse_command
 from bot.limits import RateLimit, Verdict
 from bot.render_html import MESSAGE_LIMIT, render, render_paragraph, render_text
 from bot.render_text import render as render_plain
@@ -78,8 +79,13 @@ class Handlers:
     async def addressed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A message meant for the bot: any text of a private chat, a command of the bot's in a group."""
         message, text = _text_message(update)
-        private = message.chat.type == ChatType.PRIVATE
-        await self._reply(message, text, Channel.PRIVATE if private else Channel.GROUP, _queued(context))
+        if message.chat.type == ChatType.PRIVATE:
+            await self._reply(message, text, Channel.PRIVATE, _queued(context), thread=message.chat.id)
+            return
+        # /ask starts afresh; /new as a reply to an answer forgets the chain that answer is part of.
+        command, _ = parse_command(text) or ("", "")
+        thread = _chain(message, context) if command == "new" else None
+        await self._reply(message, text, Channel.GROUP, _queued(context), thread)
 
     async def private_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.effective_message is not None:
@@ -89,26 +95,32 @@ class Handlers:
         """In groups, answer only a mention of the bot or a reply to one of its messages."""
         message, text = _text_message(update)
         mention = f"@{context.bot.username}".lower()
-        replied_to = message.reply_to_message.from_user if message.reply_to_message else None
-        replied = replied_to is not None and replied_to.id == context.bot.id
-        if mention not in _mentions(message) and not replied:
+        mentioned = mention in _mentions(message)
+        chain = _chain(message, context)
+        if not mentioned and chain is None:
             return
         question = re.sub(re.escape(mention), " ", text, flags=re.IGNORECASE).strip()
-        await self._reply(message, question, Channel.GROUP, _queued(context))
+        # A reply to one of the bot's answers continues the question it answered; a mention starts afresh.
+        await self._reply(message, question, Channel.GROUP, _queued(context), None if mentioned else chain)
 
-    async def _reply(self, message: Message, text: str, channel: Channel, queued: bool) -> None:
+    async def _reply(
+        self, message: Message, text: str, channel: Channel, queued: bool, thread: Hashable | None
+    ) -> None:
         person = message.from_user.id if message.from_user else message.chat.id
         if not queued and self.conversation.asks(text, channel):
             await best_effort(message.chat.send_action(ChatAction.TYPING), "sendChatAction")
         started = time.perf_counter()
-        reply = self.conversation.reply(text, channel, person)
+        reply = self.conversation.reply(text, channel, person, thread)
         if reply is None:
             return  # past the limit, and told so already
         if reply.answer is not None:
             self._log_question(channel, reply, time.perf_counter() - started, person)
         buttons = self._paragraph_buttons(reply)
         plain = render_plain(reply)[:MESSAGE_LIMIT] if reply.answer else ""
-        await send_pages(message, render(reply), markup=buttons, plain=plain, what=reply.kind.value)
+        sent = await send_pages(message, render(reply), markup=buttons, plain=plain, what=reply.kind.value)
+        if channel is Channel.GROUP and reply.turns:  # a reply to any page of this answer continues from here
+            for page in sent:
+                self.conversation.memory.remember(("chain", page.chat.id, page.message_id), reply.turns)
 
     def _log_question(self, channel: Channel, reply: Reply, seconds: float, person: int) -> None:
         """One INFO line a question, for whoever runs the bot; who asked what only when they opted in."""
@@ -174,6 +186,14 @@ class Handlers:
             input_message_content=InputTextMessageContent(render(reply)[0], parse_mode=ParseMode.HTML),
         )
         await best_effort(query.answer([article], cache_time=60), "answerInlineQuery")
+
+
+def _chain(message: Message, context: ContextTypes.DEFAULT_TYPE) -> tuple[object, ...] | None:
+    """The group conversation a message continues: the reply chain of the bot's answer it replies to."""
+    replied = message.reply_to_message
+    if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
+        return None
+    return ("chain", message.chat.id, replied.message_id)
 
 
 def _queued(context: ContextTypes.DEFAULT_TYPE) -> bool:
