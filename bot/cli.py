@@ -14,27 +14,14 @@ from bot.conversation import Channel, Conversation, Reply
 from bot.logs import configure_logging
 from bot.render_text import render
 from bot.story import BUNDLED_STORY, Story, open_story
-from config import Settings, SettingsError, load_settings
-from retrieval import (
-    CorpusError,
-    EvaluationError,
-    ModelError,
-    Tally,
-    evaluate,
-    load_corpus,
-    read_questions,
-    readable_title,
-)
+from config import Settings, load_settings
+from retrieval import StoryBotError, Tally, evaluate, load_corpus, read_questions, readable_title
 
 PROG = "storybot"
 
 
-class StartError(Exception):
-    """The bot cannot start as configured; the message says why, for the user (exit status 2)."""
-
-
-class StartFailed(Exception):
-    """The bot was configured right but could not start here and now (exit status 1)."""
+class StartError(StoryBotError):
+    """The bot cannot start as configured (a missing token, a webhook open to anyone, a refused token)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -107,12 +94,9 @@ def _run(story: Story, settings: Settings, args: argparse.Namespace) -> int:
     from telegram.error import InvalidToken, TelegramError
 
     from bot.telegram.app import run_bot
-    from bot.telegram.delivery import StartupFailed
 
     try:
         run_bot(settings, story)
-    except StartupFailed as error:
-        raise StartFailed(str(error)) from None
     except InvalidToken:
         raise StartError("the Bot API refused the token (STORYBOT_TELEGRAM_TOKEN): check it with @BotFather") from None
     except TelegramError as error:
@@ -210,12 +194,9 @@ def main(argv: list[str] | None = None) -> int:
         story = open_story(settings.corpus, settings.cache_dir)
         code: int = args.handler(story, settings, args)
         return code
-    except (SettingsError, CorpusError, EvaluationError, ModelError, StartError) as error:
+    except StoryBotError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
-        return 2
-    except StartFailed as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
-        return 1
+        return error.exit_status
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -6,11 +6,19 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from retrieval.corpus import load_corpus, quoted
-from retrieval.countries import other_names
-from retrieval.index import Index
-from retrieval.meaning import embedder
-from retrieval.store import Fingerprint, StaleIndex, UnusableIndex, load, save, stored_path
+from retrieval import (
+    Fingerprint,
+    Index,
+    StaleIndex,
+    UnusableIndex,
+    embedder,
+    load,
+    load_corpus,
+    other_names,
+    quoted,
+    save,
+    stored_path,
+)
 
 BUNDLED_STORY = Path(__file__).parent / "story"
 # Questions the bundled story really answers, offered to people who do not know what to ask.
@@ -51,7 +59,7 @@ def _indexed(source: Path, cache_dir: Path) -> Index:
         try:
             return load(stored, fingerprint)
         except StaleIndex:
-            log.warning("the stored index of %s is out of date: rebuilding it", quoted(str(source)))
+            log.info("the stored index of %s is out of date: rebuilding it", quoted(str(source)))
         except UnusableIndex as error:
             log.warning("%s: rebuilding the index", error)
     fingerprint.take()  # before the corpus is read, so that an edit while indexing shows

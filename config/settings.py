@@ -10,10 +10,12 @@ from urllib.parse import urlsplit
 from pydantic import Field, HttpUrl, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from retrieval.errors import StoryBotError
+
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
-class SettingsError(Exception):
+class SettingsError(StoryBotError):
     """A setting with a bad value; the message names the variable and says what is wrong."""
 
 

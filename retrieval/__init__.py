@@ -4,21 +4,26 @@ What the bot and the benchmarks may use is named here; the modules behind it are
 """
 
 from retrieval.answer import MAX_QUESTION_CHARS, POLICY, Answer, Outcome, Policy, Problem, Quote, answer
-from retrieval.corpus import Corpus, CorpusError, Document, load_corpus
-from retrieval.evaluation import EvaluationError, Tally, evaluate, read_questions
+from retrieval.corpus import Corpus, Document, load_corpus, quoted
+from retrieval.countries import other_names
+from retrieval.errors import CacheError, CorpusError, EvaluationError, ModelError, StoryBotError
+from retrieval.evaluation import Tally, evaluate, read_questions
 from retrieval.followup import Turn, read_in_context
 from retrieval.furniture import readable_title
 from retrieval.index import Index, Passage
-from retrieval.meaning import ModelError
+from retrieval.meaning import embedder
+from retrieval.store import Fingerprint, StaleIndex, UnusableIndex, load, save, stored_path
 
 __all__ = [
     "MAX_QUESTION_CHARS",
     "POLICY",
     "Answer",
+    "CacheError",
     "Corpus",
     "CorpusError",
     "Document",
     "EvaluationError",
+    "Fingerprint",
     "Index",
     "ModelError",
     "Outcome",
@@ -26,12 +31,21 @@ __all__ = [
     "Policy",
     "Problem",
     "Quote",
+    "StaleIndex",
+    "StoryBotError",
     "Tally",
     "Turn",
+    "UnusableIndex",
     "answer",
+    "embedder",
     "evaluate",
+    "load",
     "load_corpus",
+    "other_names",
+    "quoted",
     "read_in_context",
     "read_questions",
     "readable_title",
+    "save",
+    "stored_path",
 ]

@@ -26,6 +26,8 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _WHITESPACE = re.compile(r"\s+")
 _TERMINAL = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
 _HAS_WORD = re.compile(r"\w")
+# A line that opens a list item: "- ", "* ", "• ", "1. ", "2) ".
+_LIST_ITEM = re.compile(r"^[ \t]*(?:[-*•]|\d{1,3}[.)])[ \t]+(?=\S)", re.MULTILINE)
 _LEADING_CLOSER = re.compile(r"\s*([”’\"')\]]+)(?=\s|$)\s*")
 
 _stemmer = Stemmer.Stemmer("english")
@@ -66,10 +68,33 @@ def ends_sentence(text: str) -> bool:
     return bool(_TERMINAL.search(text))
 
 
-def sentence_spans(paragraph: str) -> list[tuple[int, int]]:
-    """Where each sentence of a paragraph starts and ends, in order.
+def is_list(paragraph: str) -> bool:
+    """Whether the paragraph holds list items: each is quotable, though it may end without a full stop."""
+    return bool(_LIST_ITEM.search(paragraph))
 
-    Sentences come from sentencex (Wikimedia's rule-based segmenter, fast enough for an archive).
+
+def sentence_spans(paragraph: str) -> list[tuple[int, int]]:
+    """Where each sentence of a paragraph starts and ends, in order; a list item ends a sentence, and its
+    marker ("-", "*", "1.") belongs to none."""
+    spans = []
+    for start, end in _runs(paragraph):
+        spans += [(start + first, start + last) for first, last in _segmented(paragraph[start:end])]
+    return spans
+
+
+def _runs(paragraph: str) -> list[tuple[int, int]]:
+    """The paragraph's text but list markers: what comes before the first item, then each item."""
+    markers = list(_LIST_ITEM.finditer(paragraph))
+    if not markers:
+        return [(0, len(paragraph))]
+    ends = [marker.start() for marker in markers[1:]] + [len(paragraph)]
+    runs = [(0, markers[0].start())] + [(marker.end(), end) for marker, end in zip(markers, ends, strict=True)]
+    return [(start, end) for start, end in runs if paragraph[start:end].strip()]
+
+
+def _segmented(paragraph: str) -> list[tuple[int, int]]:
+    """Sentences come from sentencex (Wikimedia's rule-based segmenter, fast enough for an archive).
+
     Line breaks inside a paragraph are read as spaces, so hard-wrapped text stays whole. The
     segmenter sometimes opens a sentence with the closing quote of the one before, or leaves a
     fragment with no word in it; both go back to the sentence they close. Quotes are cut from the

@@ -10,14 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from retrieval.errors import CorpusError
+
 if TYPE_CHECKING:
     from markdown_it.token import Token
 
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
-
-
-class CorpusError(Exception):
-    """No usable document could be read; the message is meant for the user as it is."""
 
 
 @dataclass(frozen=True)
@@ -25,6 +23,9 @@ class Document:
     doc_id: str
     title: str
     paragraphs: tuple[str, ...]
+    # Paragraphs (numbered from 1) that are list items written without their markers, as Markdown's are:
+    # quotable, though they may not end a sentence.
+    list_items: frozenset[int] = frozenset()
 
     @property
     def text(self) -> str:
@@ -35,6 +36,10 @@ class Document:
 class Corpus:
     documents: tuple[Document, ...]
     warnings: tuple[str, ...] = ()
+
+
+# A file as read: its title, its paragraphs and, where the format marks them, which paragraphs are list items.
+_Read = tuple[str, list[str]] | tuple[str, list[str], frozenset[int]]
 
 
 class _Unusable(Exception):
@@ -100,26 +105,29 @@ def _read_txt(text: str) -> tuple[str, list[str]]:
     return title.strip(), _blank_line_paragraphs(body)
 
 
-def _read_markdown(text: str) -> tuple[str, list[str]]:
+def _read_markdown(text: str) -> _Read:
     from markdown_it import MarkdownIt
 
     tokens = MarkdownIt("commonmark").enable("table").parse(text)
     blocks: list[tuple[str, str]] = []  # (tag of the enclosing block, its plain text)
+    depth = 0  # in list items
     for opening, inline in itertools.pairwise(tokens):
+        depth += {"list_item_open": 1, "list_item_close": -1}.get(opening.type, 0)
         if inline.type == "inline":
-            blocks.append((opening.tag, _plain_inline(inline.children or [])))
+            blocks.append(("li" if depth else opening.tag, _plain_inline(inline.children or [])))
         elif inline.type in ("fence", "code_block"):
             blocks.append(("pre", inline.content))
     blocks = [(tag, text.strip()) for tag, text in blocks if text.strip()]
     headings = [i for i, (tag, _) in enumerate(blocks) if tag == "h1"]
     if headings:
         title = blocks.pop(headings[0])[1]
-        return title, [text for _, text in blocks]
-    texts = [text for _, text in blocks]
-    if not texts:
+    elif blocks:
+        title, _, rest = blocks[0][1].partition("\n")
+        blocks[:1] = [("p", paragraph) for paragraph in _blank_line_paragraphs(rest)]
+    else:
         return "", []
-    title, _, rest = texts[0].partition("\n")
-    return title.strip(), _blank_line_paragraphs(rest) + texts[1:]
+    items = frozenset(number for number, (tag, _) in enumerate(blocks, 1) if tag == "li")
+    return title.strip(), [text for _, text in blocks], items
 
 
 def _plain_inline(children: list["Token"]) -> str:
@@ -153,7 +161,7 @@ def _blank_line_paragraphs(body: str) -> list[str]:
     return [p.strip() for p in _BLANK_LINE.split(body) if p.strip()]
 
 
-READERS: dict[str, Callable[[str], tuple[str, list[str]]]] = {
+READERS: dict[str, Callable[[str], _Read]] = {
     ".txt": _read_txt,
     ".md": _read_markdown,
     ".html": _read_html,
@@ -169,22 +177,37 @@ def _decode(raw: bytes) -> str:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise _Unusable(f"it is not valid UTF-8 (byte {error.start})") from None
+        text = _detected(raw, f"it is not valid UTF-8 (byte {error.start})")
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# charset-normalizer's measures of a decoding: how much of it is gibberish, and how much reads as a language.
+MAX_CHAOS = 0.1
+MIN_COHERENCE = 0.5
+
+
+def _detected(raw: bytes, why_not_utf8: str) -> str:
+    """raw decoded by the encoding charset-normalizer finds, when it is sure: a short text fits many."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw).best()
+    if best is None or best.chaos > MAX_CHAOS or best.coherence < MIN_COHERENCE:
+        raise _Unusable(f"{why_not_utf8}, and its encoding cannot be told with confidence")
+    return str(best)
 
 
 def read_document(path: Path, doc_id: str) -> Document:
     """One file as a document; raises _Unusable with the reason it cannot be one."""
     reader = READERS[path.suffix.lower()]
     try:
-        title, paragraphs = reader(_decode(_read(path)))
+        title, paragraphs, *list_items = reader(_decode(_read(path)))
     except (_Unusable, ImportError):  # a missing library is the installation's fault, not the file's
         raise
     except Exception as error:  # a parser choking on a malformed file must not stop the rest
         raise _Unusable(f"it could not be parsed ({type(error).__name__})") from None
     if not paragraphs:
         raise _Unusable("it has no text besides its title")
-    return Document(doc_id=doc_id, title=title, paragraphs=tuple(paragraphs))
+    return Document(doc_id, title, tuple(paragraphs), *list_items)
 
 
 def _read(path: Path) -> bytes:

@@ -17,6 +17,7 @@ from rank_bm25 import BM25Okapi
 
 from retrieval.answer import answer
 from retrieval.corpus import Corpus, Document
+from retrieval.errors import EvaluationError
 from retrieval.index import Index
 
 BASELINE_QUOTES = 3
@@ -34,10 +35,6 @@ _QUESTION_KIND = re.compile(r"\b(how (?:many|much|fast|far|long|old)|when|where|
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " "})
 _NAIVE_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"])")
 _NAIVE_WORD = re.compile(r"\w+")
-
-
-class EvaluationError(Exception):
-    """The question file cannot be used; the message says why."""
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,11 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
-from retrieval.analysis import collapse_whitespace, sentence_spans, stem, words
+from retrieval.analysis import collapse_whitespace, is_list, sentence_spans, stem, words
 from retrieval.bm25 import SparseBM25
-from retrieval.corpus import Corpus, CorpusError, Document
+from retrieval.corpus import Corpus, Document
 from retrieval.english import surprisal
+from retrieval.errors import CorpusError
 from retrieval.furniture import ends_story, is_notice, is_prose
 from retrieval.meaning import SentenceVectors, embedder
 
@@ -317,7 +318,7 @@ class _Builder:
                 break
             spans = sentence_spans(paragraph)
             texts = [paragraph[start:end] for start, end in spans]
-            if not is_prose(texts):
+            if not (is_prose(texts) or is_list(paragraph) or number in document.list_items):
                 continue
             kept = [(span, words(text)) for span, text in zip(spans, texts, strict=True) if not is_notice(text)]
             written = [word for _, sentence_words in kept for word in sentence_words]

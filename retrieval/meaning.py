@@ -13,12 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
+from retrieval.errors import ModelError
+
 # Sentence vectors kept per index: the story's all, an archive's most recently asked about.
 CACHED_VECTORS = 50_000
-
-
-class ModelError(Exception):
-    """The meaning model cannot be loaded; the message says why, in one line."""
 
 
 Embed = Callable[[list[str]], np.ndarray]

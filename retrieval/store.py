@@ -27,6 +27,7 @@ import numpy as np
 from numpy.lib import format as npy
 
 from retrieval.corpus import corpus_files, open_regular, printable
+from retrieval.errors import CacheError
 from retrieval.index import Index
 
 # The code an index's contents depend on: a change to any of it makes stored indexes stale.
@@ -73,11 +74,11 @@ _DAMAGE = (
 )
 
 
-class StaleIndex(Exception):
+class StaleIndex(CacheError):
     """The stored index was built from another corpus content or another version of the analyzer."""
 
 
-class UnusableIndex(Exception):
+class UnusableIndex(CacheError):
     """The stored index cannot be read; the message says why."""
 
 

@@ -84,7 +84,7 @@ def test_bad_files_are_skipped_with_a_warning_that_names_them(tmp_path: Path) ->
     assert sorted(corpus.warnings) == [
         "skipped binary.txt: it is binary, not text",
         "skipped empty.md: it is empty",
-        "skipped latin1.txt: it is not valid UTF-8 (byte 3)",
+        "skipped latin1.txt: it is not valid UTF-8 (byte 3), and its encoding cannot be told with confidence",
         "skipped notes.pdf: not a .txt, .md or .html file",
         "skipped title-only.txt: it has no text besides its title",
     ]
@@ -107,3 +107,27 @@ def test_windows_line_endings_and_bom_are_read(tmp_path: Path) -> None:
     write(tmp_path / "a.txt", "\ufeffTitle\r\n\r\nOne.\r\n\r\nTwo.".encode())
     (document,) = load_corpus(tmp_path).documents
     assert (document.title, document.paragraphs) == ("Title", ("One.", "Two."))
+
+
+def test_list_items_are_quotable_sentences(tmp_path: Path) -> None:
+    from retrieval import answer
+    from retrieval.index import Index
+
+    items = "- The old crane gets replaced\n* Moorings stay free\n1. Pier repairs cost four million euros\n"
+    write(tmp_path / "a.txt", f"Harbour news\n\nThe council decided:\n{items}")
+    write(tmp_path / "b.md", "# Lighthouse\n\nThe keeper said:\n\n- Lamps lit nightly\n- The fog horn was sold\n")
+    index = Index.build(load_corpus(tmp_path))
+    found = answer(index, "how much did the pier repairs cost")
+    assert found.quotes[0].text == "Pier repairs cost four million euros"
+    sold = answer(index, "what happened to the fog horn")
+    assert "The fog horn was sold" in sold.quotes[0].text
+
+
+def test_text_that_is_not_utf8_is_read_when_its_encoding_is_clear(tmp_path: Path) -> None:
+    german = (
+        "Das Haus am See\n\nDas Haus am See wurde gestern für eine große Summe verkauft. Der Käufer zahlte viel "
+        "Geld für die schöne Aussicht über den großen See, sagte der Makler. Die Nachbarn waren überrascht."
+    )
+    write(tmp_path / "see.txt", german.encode("cp1252"))
+    corpus = load_corpus(tmp_path)
+    assert corpus.warnings == () and "für eine große Summe" in corpus.documents[0].text

@@ -60,19 +60,20 @@ def test_a_touched_but_unchanged_corpus_keeps_its_index(corpus: Path, tmp_path: 
     assert caplog.records == []
 
 
-def test_a_changed_corpus_is_reindexed_with_a_warning(corpus: Path, tmp_path: Path, caplog) -> None:
+def test_a_changed_corpus_is_reindexed_with_one_info_line(corpus: Path, tmp_path: Path, caplog) -> None:
     open_story(corpus, tmp_path / "cache")
     (corpus / "ferries.txt").write_text("Ferries\n\nThe ferry Maribel sank off Vellmar in a winter gale.\n")
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.INFO, logger="storybot"):
         story = open_story(corpus, tmp_path / "cache")
-    assert "out of date" in caplog.text
+    (routine,) = [r for r in caplog.records if "out of date" in r.getMessage()]
+    assert routine.levelno == logging.INFO  # an edited corpus is routine, not a warning
     assert "sank" in answer(story.index, "Where did the ferry Maribel sink?").quotes[0].text
 
 
 def test_a_new_analyzer_makes_stored_indexes_stale(corpus: Path, tmp_path: Path, monkeypatch, caplog) -> None:
     open_story(corpus, tmp_path / "cache")
     monkeypatch.setattr(store, "_analyzer", lambda: b"another version of the analyzer")
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.INFO, logger="storybot"):
         open_story(corpus, tmp_path / "cache")
     assert "out of date" in caplog.text
 

@@ -17,6 +17,8 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
 
+from retrieval import StoryBotError
+
 log = logging.getLogger("storybot.telegram")
 T = TypeVar("T")
 
@@ -28,8 +30,11 @@ FIRST_BACKOFF = 0.5
 MAX_BACKOFF = 8.0
 
 
-class StartupFailed(Exception):
-    """The Bot API could not be used at start, even after retrying; the message says why, in one line."""
+class StartupFailed(StoryBotError):
+    """The Bot API (or the webhook's port) could not be used at start, even after retrying: configured right,
+    but failed here and now."""
+
+    exit_status = 1
 
 
 def _transient(error: TelegramError) -> bool:
