@@ -32,7 +32,10 @@ T = TypeVar("T")
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
-    folder = tmp_path / "corpus"
+    return write_corpus(tmp_path / "corpus")
+
+
+def write_corpus(folder: Path) -> Path:
     folder.mkdir()
     (folder / "ferries.txt").write_text(
         "Ferries\n\nThe harbour ferry Maribel crossed the strait at dawn. Forty passengers were aboard.\n\n"
@@ -460,13 +463,7 @@ INTEGER_ARRAYS = [
 @pytest.fixture(scope="module")
 def genuine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, np.ndarray]]:
     folder = tmp_path_factory.mktemp("genuine")
-    story_folder = folder / "corpus"
-    story_folder.mkdir()
-    (story_folder / "ferries.txt").write_text(
-        "Ferries\n\nThe harbour ferry Maribel crossed the strait at dawn. Forty passengers were aboard.\n\n"
-        "Storms closed the port of Vellmar for a week in March. The café on the quay stayed open.\n",
-        encoding="utf-8",
-    )
+    story_folder = write_corpus(folder / "corpus")
     open_story(story_folder, folder / "cache")
     return story_folder, folder / "cache", stored_arrays(stored_path(folder / "cache", story_folder))
 
