@@ -71,16 +71,18 @@ class Conversation:
         self.story = story
         self.limit = RateLimit(questions_per_minute) if questions_per_minute else None
         self.memory = Memory()
-        self._commands: dict[str, Callable[[str, Channel], Reply]] = {
-            "start": lambda rest, channel: Reply(Kind.START, _start(story, channel)),
-            "help": lambda rest, channel: Reply(Kind.HELP, _help(story, channel)),
-            "sources": lambda rest, channel: Reply(Kind.SOURCES, sources(story, rest, channel)),
+        # Each command takes what followed it ("/sources 2": "2"), the channel and the conversation.
+        self._commands: dict[str, Callable[[str, Channel, Hashable | None], Reply]] = {
+            "start": lambda rest, channel, thread: Reply(Kind.START, _start(story, channel)),
+            "help": lambda rest, channel, thread: Reply(Kind.HELP, _help(story, channel)),
+            "sources": lambda rest, channel, thread: Reply(Kind.SOURCES, sources(story, rest, channel)),
+            "new": lambda rest, channel, thread: self._forget(thread),
         }
 
     @property
     def commands(self) -> list[str]:
         """The chat commands every chat channel knows, /ask aside."""
-        return [*self._commands, "new"]
+        return list(self._commands)
 
     def reply(
         self, text: str, channel: Channel, person: int | None = None, thread: Hashable | None = None
@@ -96,16 +98,17 @@ class Conversation:
             return self._limited(question, channel, person, thread)
         name, rest = parse_command(text) or ("", "")
         if name in self._commands:
-            return self._commands[name](rest, channel)
-        if name == "new":
-            if thread is not None:
-                self.memory.forget(thread)
-            return Reply(Kind.NEW, "Forgotten. Your next question starts a new conversation.")
+            return self._commands[name](rest, channel, thread)
         if name == "ask" or (channel is Channel.GROUP and not text.strip()):
             return Reply(Kind.HOW_TO_ASK, how_to_ask())
         if channel is Channel.CONSOLE and name in ("quit", "exit"):
             return Reply(Kind.QUIT)
         return Reply(Kind.UNKNOWN_COMMAND, f"I don't know the command /{name}. Send /help to see what I can do.")
+
+    def _forget(self, thread: Hashable | None) -> Reply:
+        if thread is not None:
+            self.memory.forget(thread)
+        return Reply(Kind.NEW, "Forgotten. Your next question starts a new conversation.")
 
     def asks(self, text: str, channel: Channel) -> bool:
         """Whether the message is a question to be answered, rather than a command."""
