@@ -4,7 +4,7 @@ What the bot and the benchmarks may use is named here; the modules behind it are
 """
 
 from retrieval.answer import MAX_QUESTION_CHARS, POLICY, Answer, Outcome, Policy, Problem, Quote, answer
-from retrieval.corpus import Corpus, Document, load_corpus, quoted
+from retrieval.corpus import Corpus, CorpusFiles, Document, SkippedFile, corpus_files, load_corpus, quoted, read_file
 from retrieval.countries import other_names
 from retrieval.errors import CacheError, CorpusError, EvaluationError, ModelError, StoryBotError
 from retrieval.evaluation import Tally, evaluate, read_questions
@@ -21,6 +21,7 @@ __all__ = [
     "CacheError",
     "Corpus",
     "CorpusError",
+    "CorpusFiles",
     "Document",
     "EvaluationError",
     "Fingerprint",
@@ -31,18 +32,21 @@ __all__ = [
     "Policy",
     "Problem",
     "Quote",
+    "SkippedFile",
     "StaleIndex",
     "StoryBotError",
     "Tally",
     "Turn",
     "UnusableIndex",
     "answer",
+    "corpus_files",
     "embedder",
     "evaluate",
     "load",
     "load_corpus",
     "other_names",
     "quoted",
+    "read_file",
     "read_in_context",
     "read_questions",
     "readable_title",

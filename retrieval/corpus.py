@@ -334,20 +334,31 @@ def _is_folder(entry: os.DirEntry[str]) -> bool:
         return False
 
 
+class SkippedFile(CorpusError):
+    """A file of the corpus that cannot become a document; the message names it and says why."""
+
+
+def read_file(listing: CorpusFiles, file: Path) -> Document:
+    """One file of a corpus as a document; raises SkippedFile, whose message is the warning to give."""
+    name = quoted(listing.name(file))
+    if file.suffix.lower() not in READERS:
+        raise SkippedFile(f"skipped {name}: not a .txt, .md or .html file")
+    try:
+        return read_document(file, listing.doc_id(file))
+    except _Unusable as reason:
+        raise SkippedFile(f"skipped {name}: {reason}") from None
+
+
 def load_corpus(path: Path) -> Corpus:
     """Every usable document under path, with a warning naming each file that was skipped and why."""
     listing = corpus_files(path)
     documents: list[Document] = []
     warnings = list(listing.warnings)
     for file in listing.files:
-        name = quoted(listing.name(file))
-        if file.suffix.lower() not in READERS:
-            warnings.append(f"skipped {name}: not a .txt, .md or .html file")
-            continue
         try:
-            documents.append(read_document(file, listing.doc_id(file)))
-        except _Unusable as reason:
-            warnings.append(f"skipped {name}: {reason}")
+            documents.append(read_file(listing, file))
+        except SkippedFile as skipped:
+            warnings.append(str(skipped))
     if not documents:
         only = f" ({warnings[0]})" if len(warnings) == 1 else ""
         raise CorpusError(f"no usable document in {quoted(str(path))}{only}")
