@@ -1,8 +1,10 @@
-"""BM25 scored exactly as rank-bm25's BM25Okapi scores it, from a sparse term-by-passage matrix.
+"""BM25 scored exactly as rank-bm25's BM25Okapi scores it, from sparse postings of term counts.
 
 rank-bm25 walks every passage's term counts for each question: a third of a second at 200,000
-passages. Here each (term, passage) share of the score is worked out once, when indexing, and a
-question adds up the postings of its own terms only, as bm25s does.
+passages. Here a question reads the postings of its own terms only, as bm25s does. The postings keep
+raw counts, not finished scores: the number of passages, their average length and every idf belong to
+the whole current corpus, which changes as documents are added and removed (see index.py), so they
+are applied when a question is asked.
 """
 
 from collections.abc import Sequence
@@ -17,16 +19,16 @@ EPSILON = 0.25
 
 
 @dataclass(frozen=True)
-class SparseBM25:
-    """Postings by term: term t's are postings[offsets[t] : offsets[t + 1]], passages ascending."""
+class Postings:
+    """One segment's postings by term: term t's are passages[offsets[t] : offsets[t + 1]], ascending, each with how
+    often t occurs in it. Terms past the end of offsets (added to the vocabulary later) occur in none."""
 
-    offsets: np.ndarray  # int64, one more than there are terms
+    offsets: np.ndarray  # int64, one more than the terms known when the segment was made
     passages: np.ndarray  # int32
-    weights: np.ndarray  # float64: what the term adds to that passage's score
-    size: int  # how many passages
+    counts: np.ndarray  # int32
 
     @classmethod
-    def build(cls, passage_terms: Sequence[np.ndarray], term_count: int) -> "SparseBM25":
+    def build(cls, passage_terms: Sequence[np.ndarray], term_count: int) -> "Postings":
         """From each passage's term ids, repeats and all."""
         size = len(passage_terms)
         lengths = np.fromiter((len(terms) for terms in passage_terms), dtype=np.int64, count=size)
@@ -34,17 +36,61 @@ class SparseBM25:
         passage_of = np.repeat(np.arange(size, dtype=np.int64), lengths)
         pairs, counts = np.unique(every_term * size + passage_of, return_counts=True)  # by term, then passage
         terms, passages = np.divmod(pairs, max(size, 1))
-        frequency = np.bincount(terms, minlength=term_count)
-        offsets = np.concatenate(([0], np.cumsum(frequency))).astype(np.int64)
-        idf = okapi_idf(frequency, size)
-        average_length = lengths.sum() / size
-        saturation = counts * (K1 + 1) / (counts + K1 * (1 - B + B * lengths[passages] / average_length))
-        return cls(offsets, passages.astype(np.int32), idf[terms] * saturation, size)
+        offsets = np.concatenate(([0], np.cumsum(np.bincount(terms, minlength=term_count)))).astype(np.int64)
+        return cls(offsets, passages.astype(np.int32), counts.astype(np.int32))
+
+    @property
+    def term_count(self) -> int:
+        return len(self.offsets) - 1
+
+    def frequency(self, term_count: int) -> np.ndarray:
+        """How many passages hold each term, for term ids 0 .. term_count - 1."""
+        frequency = np.zeros(term_count, dtype=np.int64)
+        known = min(term_count, self.term_count)
+        frequency[:known] = np.diff(self.offsets[: known + 1])
+        return frequency
+
+    def of(self, term: int) -> tuple[np.ndarray, np.ndarray]:
+        if not 0 <= term < self.term_count:
+            return np.zeros(0, np.int32), np.zeros(0, np.int32)
+        span = slice(self.offsets[term], self.offsets[term + 1])
+        return self.passages[span], self.counts[span]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One segment as BM25 sees it: its postings, its passages' lengths in terms, which of them are current (None:
+    all), and the number of its first passage in the whole index."""
+
+    postings: Postings
+    lengths: np.ndarray
+    live: np.ndarray | None
+    base: int
+
+
+class SparseBM25:
+    """BM25Okapi over the current passages of one or more parts, with corpus-wide statistics."""
+
+    def __init__(self, parts: Sequence[Part], frequency: np.ndarray, size: int, total_length: int) -> None:
+        """frequency: how many current passages hold each term; size: how many passages are current; total_length:
+        their lengths summed."""
+        self.parts = tuple(parts)
+        self.idf = okapi_idf(frequency, size)
+        self.average_length = total_length / size if size else 1.0
+        self.extent = max((part.base + len(part.lengths) for part in self.parts), default=0)
+
+    @classmethod
+    def build(cls, passage_terms: Sequence[np.ndarray], term_count: int) -> "SparseBM25":
+        """One part of passages given by their term ids, repeats and all: as rank-bm25 is given a corpus."""
+        postings = Postings.build(passage_terms, term_count)
+        lengths = np.fromiter((len(terms) for terms in passage_terms), dtype=np.int64, count=len(passage_terms))
+        part = Part(postings, lengths, None, 0)
+        return cls([part], postings.frequency(term_count), len(passage_terms), int(lengths.sum()))
 
     def scores(self, terms: Sequence[int]) -> np.ndarray:
         """Every passage's score, as rank-bm25's get_scores gives it (terms outside the vocabulary add nothing)."""
         passages, weights = self._postings(terms)
-        scores = np.zeros(self.size)
+        scores = np.zeros(self.extent)
         np.add.at(scores, passages, weights)
         return scores
 
@@ -65,11 +111,24 @@ class SparseBM25:
         return passages[order], scores[order]
 
     def _postings(self, terms: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-        known = [t for t in terms if 0 <= t < len(self.offsets) - 1]
-        spans = [slice(self.offsets[t], self.offsets[t + 1]) for t in known]
-        if not spans:
-            return np.zeros(0, np.int32), np.zeros(0)
-        return np.concatenate([self.passages[s] for s in spans]), np.concatenate([self.weights[s] for s in spans])
+        """Every current (passage, what the term adds to its score) of the terms, passages numbered index-wide."""
+        known = [t for t in terms if 0 <= t < len(self.idf)]
+        found: list[np.ndarray] = []
+        weights: list[np.ndarray] = []
+        for part in self.parts:
+            for term in known:
+                passages, counts = part.postings.of(term)
+                if part.live is not None:
+                    current = part.live[passages]
+                    passages, counts = passages[current], counts[current]
+                if not len(passages):
+                    continue
+                length = B * part.lengths[passages] / self.average_length  # in rank-bm25's order of operations
+                weights.append(self.idf[term] * (counts * (K1 + 1) / (counts + K1 * (1 - B + length))))
+                found.append(passages.astype(np.int64) + part.base)
+        if not found:
+            return np.zeros(0, np.int64), np.zeros(0)
+        return np.concatenate(found), np.concatenate(weights)
 
 
 def okapi_idf(frequency: np.ndarray, size: int) -> np.ndarray:

@@ -7,9 +7,10 @@ nothing here ever reaches a model hub.
 """
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -20,6 +21,7 @@ CACHED_VECTORS = 50_000
 
 
 Embed = Callable[[list[str]], np.ndarray]
+K = TypeVar("K", bound=Hashable)
 
 
 @cache
@@ -44,9 +46,9 @@ class SentenceVectors:
 
     def __init__(self, embed: Embed, limit: int = CACHED_VECTORS) -> None:
         self._embed, self._limit = embed, limit
-        self._vectors: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._vectors: OrderedDict[Hashable, np.ndarray] = OrderedDict()
 
-    def get(self, keys: list[int], texts: Callable[[int], str]) -> np.ndarray:
+    def get(self, keys: Sequence[K], texts: Callable[[K], str]) -> np.ndarray:
         """One row per key, in order; texts(key) gives what to embed for a key not seen before."""
         missing = [key for key in dict.fromkeys(keys) if key not in self._vectors]
         if missing:

@@ -10,7 +10,9 @@ to gigabytes, a header may ask for a terabyte), and the arrays must fit together
 
 import hashlib
 import math
+import mmap
 import os
+import re
 import stat
 import struct
 import zipfile
@@ -28,7 +30,7 @@ from numpy.lib import format as npy
 
 from retrieval.corpus import corpus_files, open_regular, printable
 from retrieval.errors import CacheError
-from retrieval.index import Index
+from retrieval.index import SEGMENT_STRINGS, Index
 
 # The code an index's contents depend on: a change to any of it makes stored indexes stale.
 _ANALYZER_MODULES = ("analysis.py", "bm25.py", "corpus.py", "furniture.py", "index.py")
@@ -43,21 +45,33 @@ _INDEX_BYTES_PER_FILE = 1 << 10
 _INDEX_BYTES_BESIDES = 1 << 20
 
 _FINGERPRINT = ("listing", "content")
-_STRINGS = ("doc_ids", "titles", "warnings", "terms", "words", "texts")
-# Every array of an index (retrieval/index.py, _Builder.arrays) with its dtype and number of dimensions.
-_ARRAYS: dict[str, tuple[type[np.generic], int]] = {
-    **{f"{name}_buffer": (np.uint8, 1) for name in _STRINGS},
-    **{f"{name}_offsets": (np.int64, 1) for name in _STRINGS},
+# The index's own arrays, then each segment's (retrieval/index.py), named "s0_texts_buffer" and so on, with the mask of
+# its current documents if some are gone; each with its dtype and number of dimensions.
+_GLOBAL_STRINGS = ("terms", "warnings")
+_GLOBAL: dict[str, tuple[type[np.generic], int]] = {
+    **{f"{name}_buffer": (np.uint8, 1) for name in _GLOBAL_STRINGS},
+    **{f"{name}_offsets": (np.int64, 1) for name in _GLOBAL_STRINGS},
+}
+_SEGMENT: dict[str, tuple[type[np.generic], int]] = {
+    **{f"{name}_buffer": (np.uint8, 1) for name in SEGMENT_STRINGS},
+    **{f"{name}_offsets": (np.int64, 1) for name in SEGMENT_STRINGS},
+    "word_counts": (np.int64, 1),
     "passage_source": (np.int32, 1),
     "passage_paragraph": (np.int32, 1),
     "passage_sentences": (np.int64, 1),
+    "passage_lengths": (np.int32, 1),
     "sentence_spans": (np.int32, 2),
     "sentence_term_offsets": (np.int64, 1),
     "sentence_terms": (np.int32, 1),
     "bm25_offsets": (np.int64, 1),
     "bm25_passages": (np.int32, 1),
-    "bm25_weights": (np.float64, 1),
+    "bm25_counts": (np.int32, 1),
 }
+_LIVE = "live"
+# Members of at least this many bytes are memory-mapped rather than read.
+_MAPPED_FROM = 1 << 20
+# A zip member's local header: its signature, 22 bytes that do not matter here, its name's and extra field's lengths.
+_LOCAL_HEADER = struct.Struct("<4s22xHH")
 _HEADER_READERS = {(1, 0): npy.read_array_header_1_0, (2, 0): npy.read_array_header_2_0}
 # What a damaged or forged archive makes zipfile, zlib or numpy raise.
 _DAMAGE = (
@@ -204,10 +218,14 @@ def _read(file: IO[bytes], fingerprint: Fingerprint) -> Index | None:
         members = _members(archive, limit)
         if not _current(archive, members, fingerprint):
             return None
-        _require(members.keys() == {*_FINGERPRINT, *_ARRAYS}, "it does not hold the arrays of an index")
-        arrays = {name: _array(archive, members[name]) for name in _ARRAYS}
-    _check(arrays)
-    return Index(arrays)
+        segments = sum(1 for name in members if re.fullmatch(r"s\d+_passage_source", name))
+        expected = {*_FINGERPRINT, *_GLOBAL, *(f"s{n}_{name}" for n in range(segments) for name in _SEGMENT)}
+        allowed = expected | {f"s{n}_{_LIVE}" for n in range(segments)}
+        _require(segments > 0 and expected <= members.keys() <= allowed, "it does not hold the arrays of an index")
+        mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) if size else None
+        arrays = {name: _array(archive, info, mapped) for name, info in members.items() if name not in _FINGERPRINT}
+    _check(arrays, segments)
+    return Index.from_arrays(arrays, segments)
 
 
 def _members(archive: zipfile.ZipFile, limit: int) -> dict[str, zipfile.ZipInfo]:
@@ -233,19 +251,36 @@ def _text(array: np.ndarray) -> str:
     return str(array)
 
 
-def _array(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
-    """One member, its header checked against its size before numpy allocates what the header asks for."""
+def _array(archive: zipfile.ZipFile, info: zipfile.ZipInfo, mapped: mmap.mmap | None = None) -> np.ndarray:
+    """One member, its header checked against its size before numpy allocates what the header asks for. A large one
+    stored uncompressed (as save() stores them) is mapped from the file, not read: an archive's index then costs the
+    memory of the pages questions touch, and opens in a moment."""
     with archive.open(info) as member:
         header = _HEADER_READERS.get(npy.read_magic(member))
         if header is None:
             raise ValueError(f"{info.filename} is in an unknown format")
-        shape, _, dtype = header(member)
+        shape, fortran, dtype = header(member)
         declared = math.prod(shape) * dtype.itemsize
         _require(not dtype.hasobject, f"{info.filename} holds Python objects")
         _require(declared == info.file_size - member.tell(), f"{info.filename} does not hold what its header says")
+        header_size = member.tell()
+    if mapped is not None and declared >= _MAPPED_FROM and info.compress_type == zipfile.ZIP_STORED:
+        start = _data_start(mapped, info) + header_size
+        _require(start + declared <= len(mapped), f"{info.filename} runs past the file's end")
+        flat = np.frombuffer(mapped, dtype=dtype, count=math.prod(shape), offset=start)
+        return flat.reshape(shape, order="F" if fortran else "C")
     with archive.open(info) as member:
         array: np.ndarray = npy.read_array(member, allow_pickle=False)
     return array
+
+
+def _data_start(mapped: mmap.mmap, info: zipfile.ZipInfo) -> int:
+    """Where a member's bytes begin: after its local header, whose name and extra field have lengths of their own."""
+    end = info.header_offset + _LOCAL_HEADER.size
+    _require(end <= len(mapped), "a member's header is lost")
+    signature, name_length, extra_length = _LOCAL_HEADER.unpack(mapped[info.header_offset : end])
+    _require(signature == b"PK\x03\x04", "a member's header is lost")
+    return int(end + name_length + extra_length)
 
 
 def _require(condition: bool | np.bool_, what: str) -> None:
@@ -257,19 +292,40 @@ def _fit(condition: bool | np.bool_, what: str) -> None:
     _require(condition, f"the index arrays do not fit together: {what}")
 
 
-def _check(arrays: dict[str, np.ndarray]) -> None:
+def _check(arrays: dict[str, np.ndarray], segments: int) -> None:
     """Raises ValueError unless the arrays are those of an index: of the right types, and every offset, id and span
     within what it points into, so that no question meets an IndexError or a quote outside its paragraph."""
-    for name, (dtype, dimensions) in _ARRAYS.items():
+    for name, (dtype, dimensions) in _GLOBAL.items():
         _fit(arrays[name].dtype == dtype and arrays[name].ndim == dimensions, f"{name} is not of its type")
-    for name in _STRINGS:
+    for name in _GLOBAL_STRINGS:
+        _check_strings(arrays, name)
+    terms = len(arrays["terms_offsets"]) - 1
+    current = 0
+    for number in range(segments):
+        segment = {name: arrays[f"s{number}_{name}"] for name in _SEGMENT}
+        _check_segment(segment, terms)
+        live = arrays.get(f"s{number}_{_LIVE}")
+        documents = len(segment["doc_ids_offsets"]) - 1
+        if live is None:
+            current += len(segment["passage_source"])
+        else:
+            _fit(live.dtype == np.bool_ and live.shape == (documents,), f"s{number}_live does not fit its documents")
+            current += int(np.count_nonzero(live[segment["passage_source"]]))
+    _fit(current > 0, "there is no passage")
+
+
+def _check_segment(arrays: dict[str, np.ndarray], terms: int) -> None:
+    for name, (dtype, dimensions) in _SEGMENT.items():
+        _fit(arrays[name].dtype == dtype and arrays[name].ndim == dimensions, f"{name} is not of its type")
+    for name in SEGMENT_STRINGS:
         _check_strings(arrays, name)
     sources = len(arrays["doc_ids_offsets"]) - 1
     _fit(len(arrays["titles_offsets"]) - 1 == sources, "there are not as many titles as documents")
     _fit(bool(np.all(np.diff(arrays["words_offsets"]) > 0)), "a word is empty")
+    _fit(len(arrays["word_counts"]) == len(arrays["words_offsets"]) - 1, "words do not match their counts")
     _check_passages(arrays, sources)
-    _check_sentences(arrays)
-    _check_postings(arrays)
+    _check_sentences(arrays, terms)
+    _check_postings(arrays, terms)
 
 
 def _check_strings(arrays: dict[str, np.ndarray], name: str) -> None:
@@ -284,19 +340,20 @@ def _check_strings(arrays: dict[str, np.ndarray], name: str) -> None:
 def _check_passages(arrays: dict[str, np.ndarray], sources: int) -> None:
     source, paragraph = arrays["passage_source"], arrays["passage_paragraph"]
     passages = len(source)
-    _fit(passages > 0, "there is no passage")
     _fit(len(paragraph) == passages == len(arrays["texts_offsets"]) - 1, "passages do not match their texts")
+    lengths = arrays["passage_lengths"]
+    _fit(len(lengths) == passages and bool(np.all(lengths > 0)), "passage_lengths do not match the passages")
     _fit(_within(source, sources) and bool(np.all(np.diff(source) >= 0)), "passage_source is out of order")
     same_source = np.diff(source) == 0
     increasing = np.all(np.diff(paragraph)[same_source] > 0)
-    _fit(paragraph.min() >= 1 and bool(increasing), "paragraph numbers are out of order")
+    _fit((passages == 0 or paragraph.min() >= 1) and bool(increasing), "paragraph numbers are out of order")
     sentences = arrays["passage_sentences"]
     _fit(len(sentences) == passages + 1 and sentences[0] == 0, "passage_sentences do not match the passages")
     _fit(sentences[-1] == len(arrays["sentence_spans"]), "passage_sentences do not match the sentences")
     _fit(bool(np.all(np.diff(sentences) > 0)), "a passage has no sentence")
 
 
-def _check_sentences(arrays: dict[str, np.ndarray]) -> None:
+def _check_sentences(arrays: dict[str, np.ndarray], terms: int) -> None:
     """Each sentence's span lies in its passage's text, after the sentence before; its term ids are terms."""
     spans, sentences = arrays["sentence_spans"], arrays["passage_sentences"]
     _fit(spans.shape[1] == 2, "sentence_spans are not pairs")
@@ -306,20 +363,26 @@ def _check_sentences(arrays: dict[str, np.ndarray]) -> None:
     _fit(bool(np.all((start >= 0) & (start < end) & (end <= lengths[owner]))), "a sentence is outside its text")
     same_passage = owner[1:] == owner[:-1]
     _fit(bool(np.all(start[1:][same_passage] >= end[:-1][same_passage])), "sentences overlap")
-    offsets, terms = arrays["sentence_term_offsets"], arrays["sentence_terms"]
-    _fit(_offsets_fit(offsets, len(spans) + 1, len(terms)), "sentence_term_offsets do not match")
-    _fit(_within(terms, len(arrays["terms_offsets"]) - 1), "a sentence has a term that is not one")
+    offsets, ids = arrays["sentence_term_offsets"], arrays["sentence_terms"]
+    _fit(_offsets_fit(offsets, len(spans) + 1, len(ids)), "sentence_term_offsets do not match")
+    _fit(_within(ids, terms), "a sentence has a term that is not one")
 
 
-def _check_postings(arrays: dict[str, np.ndarray]) -> None:
-    offsets, passages, weights = arrays["bm25_offsets"], arrays["bm25_passages"], arrays["bm25_weights"]
-    terms = len(arrays["terms_offsets"]) - 1
+def _check_postings(arrays: dict[str, np.ndarray], terms: int) -> None:
+    offsets, passages, counts = arrays["bm25_offsets"], arrays["bm25_passages"], arrays["bm25_counts"]
     _fit(
-        _offsets_fit(offsets, terms + 1, len(passages)) and len(weights) == len(passages),
+        len(offsets) <= terms + 1
+        and _offsets_fit(offsets, len(offsets), len(passages))
+        and len(counts) == len(passages),
         "bm25_offsets do not match the postings",
     )
     _fit(_within(passages, len(arrays["passage_source"])), "a posting names no passage")
-    _fit(bool(np.all(np.isfinite(weights))), "a posting weighs what is not a finite number")
+    term_starts = np.zeros(len(passages), dtype=bool)
+    term_starts[offsets[:-1][offsets[:-1] < len(passages)]] = True
+    ascending = (np.diff(passages.astype(np.int64)) > 0) | term_starts[1:]
+    # Else a term could be held by more passages than there are, and its idf would be no number.
+    _fit(bool(np.all(ascending)), "a term's postings are out of order")
+    _fit(len(counts) == 0 or int(counts.min()) > 0, "a posting counts a term that is not there")
 
 
 def _characters(buffer: np.ndarray, offsets: np.ndarray) -> np.ndarray:

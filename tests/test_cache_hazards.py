@@ -218,7 +218,7 @@ def inflated(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     yield counted
 
 
-@pytest.mark.parametrize("member", ["texts_buffer", "listing", "an_extra_member"])
+@pytest.mark.parametrize("member", ["s0_texts_buffer", "listing", "an_extra_member"])
 def test_an_archive_that_would_inflate_to_a_quarter_gigabyte_is_not_inflated(
     corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, inflated: list[int], member: str
 ) -> None:
@@ -259,7 +259,7 @@ def test_a_header_that_promises_more_than_its_member_holds_is_refused(
 ) -> None:
     open_story(corpus, tmp_path / "cache")
     path = stored_path(tmp_path / "cache", corpus)
-    write_with_header(path, stored_arrays(path), "texts_buffer", header)
+    write_with_header(path, stored_arrays(path), "s0_texts_buffer", header)
     with caplog.at_level(logging.WARNING):
         story = open_story(corpus, tmp_path / "cache")
     assert len(rebuild_warnings(caplog)) == 1
@@ -270,7 +270,7 @@ def test_pickles_stay_refused(corpus: Path, tmp_path: Path, monkeypatch, caplog:
     open_story(corpus, tmp_path / "cache")
     path = stored_path(tmp_path / "cache", corpus)
     arrays = stored_arrays(path)
-    arrays["titles_buffer"] = np.array([{"a": "pickled"}], dtype=object)
+    arrays["s0_titles_buffer"] = np.array([{"a": "pickled"}], dtype=object)
     write_arrays(path, arrays)
     import pickle
 
@@ -341,30 +341,30 @@ def added(arrays: dict[str, np.ndarray]) -> None:
 
 
 def shifted_paragraphs(arrays: dict[str, np.ndarray]) -> None:
-    arrays["passage_paragraph"] = arrays["passage_paragraph"] - 1  # the first paragraph becomes number 0
+    arrays["s0_passage_paragraph"] = arrays["s0_passage_paragraph"] - 1  # the first paragraph becomes number 0
 
 
 def spans_beyond_the_text(arrays: dict[str, np.ndarray]) -> None:
-    arrays["sentence_spans"] = arrays["sentence_spans"] + 1000
+    arrays["s0_sentence_spans"] = arrays["s0_sentence_spans"] + 1000
 
 
 def overlapping_spans(arrays: dict[str, np.ndarray]) -> None:
-    spans = arrays["sentence_spans"].copy()
+    spans = arrays["s0_sentence_spans"].copy()
     spans[1, 0] = spans[0, 0]  # the second sentence of the first paragraph starts where the first does
-    arrays["sentence_spans"] = spans
+    arrays["s0_sentence_spans"] = spans
 
 
 def inside_a_character(arrays: dict[str, np.ndarray]) -> None:
     """A cut in the middle of "é": each side is invalid UTF-8."""
-    buffer, offsets = arrays["texts_buffer"], arrays["texts_offsets"].copy()
+    buffer, offsets = arrays["s0_texts_buffer"], arrays["s0_texts_offsets"].copy()
     offsets[1] = int(np.flatnonzero(buffer == 0xC3)[0]) + 1
-    arrays["texts_offsets"] = offsets
+    arrays["s0_texts_offsets"] = offsets
 
 
 def passage_without_sentences(arrays: dict[str, np.ndarray]) -> None:
-    sentences = arrays["passage_sentences"].copy()
+    sentences = arrays["s0_passage_sentences"].copy()
     sentences[1] = sentences[0]
-    arrays["passage_sentences"] = sentences
+    arrays["s0_passage_sentences"] = sentences
 
 
 def pickled_listing(arrays: dict[str, np.ndarray]) -> None:
@@ -372,46 +372,46 @@ def pickled_listing(arrays: dict[str, np.ndarray]) -> None:
 
 
 DAMAGE = [
-    setting("bm25_passages", 0, 10_000),
-    setting("bm25_passages", 0, -1),
-    setting("bm25_offsets", 1, 10_000),
-    setting("bm25_offsets", -1, 1),
-    setting("bm25_weights", 0, np.nan),
-    setting("bm25_weights", 0, np.inf),
-    setting("sentence_terms", 0, 10_000),
-    setting("sentence_terms", 0, -1),
-    setting("sentence_term_offsets", 1, 10_000),
-    setting("sentence_term_offsets", 0, 1),
-    setting("sentence_spans", 0, -5),
-    setting("sentence_spans", 1, 0),
-    setting("passage_sentences", 1, 10_000),
-    setting("passage_sentences", 0, 1),
-    setting("passage_source", 0, 5),
-    setting("passage_source", -1, -1),
-    setting("passage_paragraph", 0, -3),
-    setting("texts_offsets", 1, 10_000),
-    setting("texts_offsets", -1, 5),
-    setting("texts_offsets", 0, 3),
-    setting("texts_buffer", 0, 0xFF),
-    setting("words_offsets", 1, 0),
+    setting("s0_bm25_passages", 0, 10_000),
+    setting("s0_bm25_passages", 0, -1),
+    setting("s0_bm25_offsets", 1, 10_000),
+    setting("s0_bm25_offsets", -1, 1),
+    setting("s0_bm25_counts", 0, 0),
+    setting("s0_passage_lengths", 0, 0),
+    setting("s0_sentence_terms", 0, 10_000),
+    setting("s0_sentence_terms", 0, -1),
+    setting("s0_sentence_term_offsets", 1, 10_000),
+    setting("s0_sentence_term_offsets", 0, 1),
+    setting("s0_sentence_spans", 0, -5),
+    setting("s0_sentence_spans", 1, 0),
+    setting("s0_passage_sentences", 1, 10_000),
+    setting("s0_passage_sentences", 0, 1),
+    setting("s0_passage_source", 0, 5),
+    setting("s0_passage_source", -1, -1),
+    setting("s0_passage_paragraph", 0, -3),
+    setting("s0_texts_offsets", 1, 10_000),
+    setting("s0_texts_offsets", -1, 5),
+    setting("s0_texts_offsets", 0, 3),
+    setting("s0_texts_buffer", 0, 0xFF),
+    setting("s0_words_offsets", 1, 0),
     setting("terms_offsets", 1, 10_000),
-    setting("doc_ids_offsets", -1, 3),
-    retyped("passage_sentences", "float64"),
-    retyped("sentence_spans", "float32"),
-    retyped("bm25_passages", "int64"),
-    retyped("texts_buffer", "int16"),
-    retyped("bm25_weights", "<U3"),
-    reshaped("passage_paragraph", (-1, 1)),
-    reshaped("sentence_spans", (-1,)),
-    cut("sentence_spans", slice(0, 1)),
-    cut("passage_source", slice(1, None)),
-    cut("bm25_weights", slice(1, None)),
-    cut("titles_offsets", slice(0, 1)),
-    reversed_("passage_sentences"),
-    reversed_("sentence_term_offsets"),
-    reversed_("passage_source"),
-    removed("bm25_weights"),
-    removed("words_buffer"),
+    setting("s0_doc_ids_offsets", -1, 3),
+    retyped("s0_passage_sentences", "float64"),
+    retyped("s0_sentence_spans", "float32"),
+    retyped("s0_bm25_passages", "int64"),
+    retyped("s0_texts_buffer", "int16"),
+    retyped("s0_bm25_counts", "<U3"),
+    reshaped("s0_passage_paragraph", (-1, 1)),
+    reshaped("s0_sentence_spans", (-1,)),
+    cut("s0_sentence_spans", slice(0, 1)),
+    cut("s0_passage_source", slice(1, None)),
+    cut("s0_bm25_counts", slice(1, None)),
+    cut("s0_titles_offsets", slice(0, 1)),
+    reversed_("s0_passage_sentences"),
+    reversed_("s0_sentence_term_offsets"),
+    reversed_("s0_passage_source"),
+    removed("s0_bm25_counts"),
+    removed("s0_words_buffer"),
     added,
     shifted_paragraphs,
     spans_beyond_the_text,
@@ -443,20 +443,20 @@ def test_arrays_that_do_not_fit_together_are_rebuilt_before_a_question_meets_the
 
 
 INTEGER_ARRAYS = [
-    "passage_source",
-    "passage_paragraph",
-    "passage_sentences",
-    "sentence_spans",
-    "sentence_term_offsets",
-    "sentence_terms",
-    "bm25_offsets",
-    "bm25_passages",
-    "texts_offsets",
+    "s0_passage_source",
+    "s0_passage_paragraph",
+    "s0_passage_sentences",
+    "s0_sentence_spans",
+    "s0_sentence_term_offsets",
+    "s0_sentence_terms",
+    "s0_bm25_offsets",
+    "s0_bm25_passages",
+    "s0_texts_offsets",
     "terms_offsets",
-    "words_offsets",
-    "doc_ids_offsets",
-    "titles_offsets",
-    "texts_buffer",
+    "s0_words_offsets",
+    "s0_doc_ids_offsets",
+    "s0_titles_offsets",
+    "s0_texts_buffer",
 ]
 
 

@@ -97,7 +97,7 @@ def test_index_arrays_that_do_not_fit_together_are_damage(corpus: Path, tmp_path
     path = stored_path(tmp_path / "cache", corpus)
     with np.load(path) as stored:
         arrays = dict(stored)
-    arrays["sentence_spans"] = arrays["sentence_spans"][:1]
+    arrays["s0_sentence_spans"] = arrays["s0_sentence_spans"][:1]
     with path.open("wb") as file:
         np.savez(file, **arrays)
     with caplog.at_level(logging.WARNING):
