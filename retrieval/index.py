@@ -14,8 +14,10 @@ always rank-bm25's over the current corpus.
 
 import itertools
 import math
+import os
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -364,8 +366,9 @@ class Index:
         vocabulary = Vocabulary([])
         segments = []
         done = 0
-        for batch in _batches(corpus.documents):
-            segments.append(_segment(batch, vocabulary))
+        batches = list(_batches(corpus.documents))
+        for batch, (arrays, terms) in zip(batches, _analysed(batches), strict=True):
+            segments.append(Segment(_renumbered(arrays, vocabulary.numbers(terms), len(vocabulary))))
             done += len(batch)
             if progress:
                 progress(done, len(corpus.documents))
@@ -658,12 +661,29 @@ def _merge_small(
 
 def _segment(documents: Sequence[Document], vocabulary: Vocabulary) -> Segment:
     """A segment of documents, its new terms added to the vocabulary."""
+    arrays, terms = _analyse(documents)
+    return Segment(_renumbered(arrays, vocabulary.numbers(terms), len(vocabulary)))
+
+
+def _analyse(documents: Sequence[Document]) -> tuple[dict[str, np.ndarray], list[str]]:
+    """A segment's arrays with its terms numbered its own way, and those terms: what a worker process can make
+    without the vocabulary, which lives in the process that builds the index."""
     builder = _Builder()
     for document in documents:
         builder.add(document)
-    arrays = builder.arrays(documents)
-    numbers = vocabulary.numbers(list(builder.term_ids))
-    return Segment(_renumbered(arrays, numbers, len(vocabulary)))
+    return builder.arrays(documents), list(builder.term_ids)
+
+
+def _analysed(batches: list[Sequence[Document]]) -> Iterator[tuple[dict[str, np.ndarray], list[str]]]:
+    """Each batch analysed, in order: by worker processes, one a core, when there is more than one batch."""
+    workers = min(
+        len(batches), len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    )
+    if workers < 2:
+        yield from map(_analyse, batches)
+        return
+    with ProcessPoolExecutor(workers) as pool:
+        yield from pool.map(_analyse, batches)
 
 
 def _renumbered(arrays: dict[str, np.ndarray], numbers: np.ndarray, term_count: int) -> dict[str, np.ndarray]:
