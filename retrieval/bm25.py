@@ -118,9 +118,9 @@ class SparseBM25:
         for part in self.parts:
             for term in known:
                 passages, counts = part.postings.of(term)
-                if part.live is not None:
-                    current = part.live[passages]
-                    passages, counts = passages[current], counts[current]
+                sound = (passages < len(part.lengths)) & (counts > 0)  # unless damaged: a mapped index's postings
+                current = sound if part.live is None else sound & part.live[np.where(sound, passages, 0)]
+                passages, counts = passages[current], counts[current]
                 if not len(passages):
                     continue
                 length = B * part.lengths[passages] / self.average_length  # in rank-bm25's order of operations

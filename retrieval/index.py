@@ -130,7 +130,8 @@ class Strings:
         return len(self.offsets) - 1
 
     def __getitem__(self, i: int) -> str:
-        return self.buffer[self.offsets[i] : self.offsets[i + 1]].tobytes().decode()
+        # Checked UTF-8 when read from disk, but not in an archive's mapped index (see store.py): damage shows as �.
+        return self.buffer[self.offsets[i] : self.offsets[i + 1]].tobytes().decode(errors="replace")
 
     def __iter__(self) -> Iterator[str]:
         return (self[i] for i in range(len(self)))
@@ -235,7 +236,8 @@ class Segment:
             np.repeat(np.arange(len(passages)), np.diff(self.passage_sentences)[passages]),
             self.sentence_term_offsets[sentences + 1] - first,
         )
-        pairs = np.unique(owners * term_count + terms.astype(np.int64))
+        known = (terms >= 0) & (terms < term_count)  # unless damaged: a mapped index's terms (see store.py)
+        pairs = np.unique(owners[known] * term_count + terms[known].astype(np.int64))
         return np.bincount(pairs % term_count, minlength=term_count) if term_count else np.zeros(0, np.int64)
 
     @classmethod
@@ -358,7 +360,7 @@ class Index:
             frequency += segment.postings.frequency(count)
             if documents is not None and not documents.all():
                 frequency -= segment.frequency(segment.passages_of(np.flatnonzero(~documents)), count)
-        return frequency
+        return np.clip(frequency, 0, self._size)  # as it is, unless a mapped index is damaged (see store.py)
 
     @classmethod
     def build(cls, corpus: Corpus, progress: Progress | None = None) -> "Index":
@@ -633,7 +635,8 @@ class Index:
     def _sentence_term_set(self, segment: Segment, sentence: int) -> frozenset[str]:
         offsets = segment.sentence_term_offsets
         ids = segment.sentence_terms[offsets[sentence] : offsets[sentence + 1]]
-        return frozenset(self.vocabulary.terms[i] for i in ids)
+        terms = self.vocabulary.terms
+        return frozenset(terms[i] for i in ids if 0 <= i < len(terms))  # unchecked in a mapped index: see store.py
 
 
 def _batches(documents: Sequence[Document]) -> Iterator[Sequence[Document]]:

@@ -38,7 +38,12 @@ def embedder() -> Embed:
         model = WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True)
     except Exception as error:  # any failure of a third-party loader means the same to a user
         raise ModelError(f"cannot load the WordLlama model from its installed package ({error})") from None
-    return lambda texts: np.asarray(model.embed(texts, norm=True), dtype=np.float32)
+
+    def embed(texts: list[str]) -> np.ndarray:
+        with np.errstate(invalid="ignore"):  # a text of no words has no direction: its row is zeros, not NaN
+            return np.nan_to_num(np.asarray(model.embed(texts, norm=True), dtype=np.float32))
+
+    return embed
 
 
 class SentenceVectors:

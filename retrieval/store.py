@@ -224,7 +224,7 @@ def _read(file: IO[bytes], fingerprint: Fingerprint) -> Index | None:
         _require(segments > 0 and expected <= members.keys() <= allowed, "it does not hold the arrays of an index")
         mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) if size else None
         arrays = {name: _array(archive, info, mapped) for name, info in members.items() if name not in _FINGERPRINT}
-    _check(arrays, segments)
+    _check(arrays, segments, whole=not any(map(is_mapped, arrays.values())))
     return Index.from_arrays(arrays, segments)
 
 
@@ -274,6 +274,14 @@ def _array(archive: zipfile.ZipFile, info: zipfile.ZipInfo, mapped: mmap.mmap | 
     return array
 
 
+def is_mapped(array: np.ndarray) -> bool:
+    """Whether the array's memory is a file's, mapped."""
+    base = array.base
+    while isinstance(base, np.ndarray):
+        base = base.base
+    return isinstance(base.obj if isinstance(base, memoryview) else base, mmap.mmap)
+
+
 def _data_start(mapped: mmap.mmap, info: zipfile.ZipInfo) -> int:
     """Where a member's bytes begin: after its local header, whose name and extra field have lengths of their own."""
     end = info.header_offset + _LOCAL_HEADER.size
@@ -292,9 +300,13 @@ def _fit(condition: bool | np.bool_, what: str) -> None:
     _require(condition, f"the index arrays do not fit together: {what}")
 
 
-def _check(arrays: dict[str, np.ndarray], segments: int) -> None:
+def _check(arrays: dict[str, np.ndarray], segments: int, whole: bool = True) -> None:
     """Raises ValueError unless the arrays are those of an index: of the right types, and every offset, id and span
-    within what it points into, so that no question meets an IndexError or a quote outside its paragraph."""
+    within what it points into, so that no question meets an IndexError or a quote outside its paragraph.
+
+    An archive's index, mapped rather than read, is checked only as far as its documents and passages (whole=False):
+    reading all its text and postings would cost seconds and their memory at every start. What is left unchecked
+    is guarded where it is used (index.py, bm25.py): damage there makes a wrong quote, not a crash."""
     for name, (dtype, dimensions) in _GLOBAL.items():
         _fit(arrays[name].dtype == dtype and arrays[name].ndim == dimensions, f"{name} is not of its type")
     for name in _GLOBAL_STRINGS:
@@ -303,7 +315,7 @@ def _check(arrays: dict[str, np.ndarray], segments: int) -> None:
     current = 0
     for number in range(segments):
         segment = {name: arrays[f"s{number}_{name}"] for name in _SEGMENT}
-        _check_segment(segment, terms)
+        _check_segment(segment, terms, whole)
         live = arrays.get(f"s{number}_{_LIVE}")
         documents = len(segment["doc_ids_offsets"]) - 1
         if live is None:
@@ -314,18 +326,27 @@ def _check(arrays: dict[str, np.ndarray], segments: int) -> None:
     _fit(current > 0, "there is no passage")
 
 
-def _check_segment(arrays: dict[str, np.ndarray], terms: int) -> None:
+def _check_segment(arrays: dict[str, np.ndarray], terms: int, whole: bool) -> None:
     for name, (dtype, dimensions) in _SEGMENT.items():
         _fit(arrays[name].dtype == dtype and arrays[name].ndim == dimensions, f"{name} is not of its type")
-    for name in SEGMENT_STRINGS:
+    for name in SEGMENT_STRINGS if whole else ("doc_ids", "titles", "words"):
         _check_strings(arrays, name)
     sources = len(arrays["doc_ids_offsets"]) - 1
     _fit(len(arrays["titles_offsets"]) - 1 == sources, "there are not as many titles as documents")
     _fit(bool(np.all(np.diff(arrays["words_offsets"]) > 0)), "a word is empty")
     _fit(len(arrays["word_counts"]) == len(arrays["words_offsets"]) - 1, "words do not match their counts")
     _check_passages(arrays, sources)
-    _check_sentences(arrays, terms)
-    _check_postings(arrays, terms)
+    if whole:
+        _check_sentences(arrays, terms)
+        _check_postings(arrays, terms)
+    else:
+        _fit(_offsets_fit(arrays["texts_offsets"], len(arrays["texts_offsets"]), len(arrays["texts_buffer"])), "texts")
+        spans, offsets = arrays["sentence_spans"], arrays["sentence_term_offsets"]
+        _fit(spans.shape[1] == 2 and len(offsets) == len(spans) + 1, "sentence_spans do not match")
+        _fit(offsets[0] == 0 and offsets[-1] == len(arrays["sentence_terms"]), "sentence_term_offsets do not match")
+        postings = arrays["bm25_offsets"]
+        _fit(len(postings) <= terms + 1 and postings[0] == 0, "bm25_offsets do not match the postings")
+        _fit(postings[-1] == len(arrays["bm25_passages"]) == len(arrays["bm25_counts"]), "the postings do not match")
 
 
 def _check_strings(arrays: dict[str, np.ndarray], name: str) -> None:
