@@ -118,7 +118,7 @@ class SparseBM25:
         for part in self.parts:
             for term in known:
                 passages, counts = part.postings.of(term)
-                sound = (passages < len(part.lengths)) & (counts > 0)  # unless damaged: a mapped index's postings
+                sound = (passages >= 0) & (passages < len(part.lengths)) & (counts > 0)  # unless damaged (see store.py)
                 current = sound if part.live is None else sound & part.live[np.where(sound, passages, 0)]
                 passages, counts = passages[current], counts[current]
                 if not len(passages):

@@ -10,11 +10,11 @@ to gigabytes, a header may ask for a terabyte), and the arrays must fit together
 
 import hashlib
 import math
-import mmap
 import os
 import re
 import stat
 import struct
+import weakref
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -23,7 +23,7 @@ from functools import cache, cached_property
 from importlib.metadata import version
 from pathlib import Path
 from tempfile import mkstemp
-from typing import IO
+from typing import IO, cast
 
 import numpy as np
 from numpy.lib import format as npy
@@ -68,8 +68,9 @@ _SEGMENT: dict[str, tuple[type[np.generic], int]] = {
     "bm25_counts": (np.int32, 1),
 }
 _LIVE = "live"
-# Members of at least this many bytes are memory-mapped rather than read.
-_MAPPED_FROM = 1 << 20
+# Members of at least this many bytes, of those a question reads only a little of, stay in the file (see FileArray).
+_ON_DISK_FROM = 1 << 20
+_ON_DISK = ("texts_buffer", "sentence_terms", "bm25_passages", "bm25_counts")
 # A zip member's local header: its signature, 22 bytes that do not matter here, its name's and extra field's lengths.
 _LOCAL_HEADER = struct.Struct("<4s22xHH")
 _HEADER_READERS = {(1, 0): npy.read_array_header_1_0, (2, 0): npy.read_array_header_2_0}
@@ -222,9 +223,8 @@ def _read(file: IO[bytes], fingerprint: Fingerprint) -> Index | None:
         expected = {*_FINGERPRINT, *_GLOBAL, *(f"s{n}_{name}" for n in range(segments) for name in _SEGMENT)}
         allowed = expected | {f"s{n}_{_LIVE}" for n in range(segments)}
         _require(segments > 0 and expected <= members.keys() <= allowed, "it does not hold the arrays of an index")
-        mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) if size else None
-        arrays = {name: _array(archive, info, mapped) for name, info in members.items() if name not in _FINGERPRINT}
-    _check(arrays, segments, whole=not any(map(is_mapped, arrays.values())))
+        arrays = {name: _array(archive, info, file) for name, info in members.items() if name not in _FINGERPRINT}
+    _check(arrays, segments, whole=not any(isinstance(array, FileArray) for array in arrays.values()))
     return Index.from_arrays(arrays, segments)
 
 
@@ -251,44 +251,71 @@ def _text(array: np.ndarray) -> str:
     return str(array)
 
 
-def _array(archive: zipfile.ZipFile, info: zipfile.ZipInfo, mapped: mmap.mmap | None = None) -> np.ndarray:
+def _array(archive: zipfile.ZipFile, info: zipfile.ZipInfo, file: IO[bytes] | None = None) -> np.ndarray:
     """One member, its header checked against its size before numpy allocates what the header asks for. A large one
-    stored uncompressed (as save() stores them) is mapped from the file, not read: an archive's index then costs the
-    memory of the pages questions touch, and opens in a moment."""
+    that questions read only a little of, stored uncompressed (as save() stores them), stays in the file."""
     with archive.open(info) as member:
         header = _HEADER_READERS.get(npy.read_magic(member))
         if header is None:
             raise ValueError(f"{info.filename} is in an unknown format")
-        shape, fortran, dtype = header(member)
+        shape, _, dtype = header(member)
         declared = math.prod(shape) * dtype.itemsize
         _require(not dtype.hasobject, f"{info.filename} holds Python objects")
         _require(declared == info.file_size - member.tell(), f"{info.filename} does not hold what its header says")
         header_size = member.tell()
-    if mapped is not None and declared >= _MAPPED_FROM and info.compress_type == zipfile.ZIP_STORED:
-        start = _data_start(mapped, info) + header_size
-        _require(start + declared <= len(mapped), f"{info.filename} runs past the file's end")
-        flat = np.frombuffer(mapped, dtype=dtype, count=math.prod(shape), offset=start)
-        return flat.reshape(shape, order="F" if fortran else "C")
+    name = info.filename.removesuffix(".npy").split("_", 1)[-1]
+    if file is not None and name in _ON_DISK and declared >= _ON_DISK_FROM and info.compress_type == zipfile.ZIP_STORED:
+        start = _data_start(file, info) + header_size
+        _require(len(shape) == 1 and start + declared <= os.fstat(file.fileno()).st_size, f"{info.filename} is cut")
+        return cast(np.ndarray, FileArray(file, start, dtype, shape[0]))  # reads as a 1-D array does: see FileArray
     with archive.open(info) as member:
         array: np.ndarray = npy.read_array(member, allow_pickle=False)
     return array
 
 
-def is_mapped(array: np.ndarray) -> bool:
-    """Whether the array's memory is a file's, mapped."""
-    base = array.base
-    while isinstance(base, np.ndarray):
-        base = base.base
-    return isinstance(base.obj if isinstance(base, memoryview) else base, mmap.mmap)
+class FileArray:
+    """A 1-D array left in its file and read a slice at a time, with pread: an archive's texts and postings then cost
+    only the memory of what questions read, and nothing is mapped (a mapped file's page cache counts as the bot's
+    memory, in folios of up to 2 MB a byte touched). Takes the slicing and integer-array indexing index.py does."""
+
+    def __init__(self, file: IO[bytes], offset: int, dtype: np.dtype, length: int) -> None:
+        self._descriptor = os.dup(file.fileno())
+        weakref.finalize(self, os.close, self._descriptor)
+        self._offset, self.dtype, self._length = offset, dtype, length
+        self.ndim, self.shape, self.size = 1, (length,), length
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, key: slice | np.ndarray) -> np.ndarray:
+        if isinstance(key, slice):
+            start, stop, step = key.indices(self._length)
+            _require(step == 1, "a file array is read in runs")
+            return self._read(start, stop)
+        # Positions out of range come only from damage where a large index is not checked (see _check): clipped.
+        positions = np.clip(np.asarray(key, dtype=np.int64), 0, max(self._length - 1, 0))
+        if not positions.size:
+            return np.zeros(0, self.dtype)
+        low = int(positions.min())
+        return self._read(low, int(positions.max()) + 1)[positions - low]
+
+    def __array__(self, dtype: np.dtype | None = None, copy: bool | None = None) -> np.ndarray:
+        whole = self._read(0, self._length)
+        return whole if dtype is None else whole.astype(dtype)
+
+    def _read(self, start: int, stop: int) -> np.ndarray:
+        size = self.dtype.itemsize
+        data = os.pread(self._descriptor, max(stop - start, 0) * size, self._offset + start * size)
+        return np.frombuffer(data, self.dtype, count=len(data) // size)
 
 
-def _data_start(mapped: mmap.mmap, info: zipfile.ZipInfo) -> int:
+def _data_start(file: IO[bytes], info: zipfile.ZipInfo) -> int:
     """Where a member's bytes begin: after its local header, whose name and extra field have lengths of their own."""
-    end = info.header_offset + _LOCAL_HEADER.size
-    _require(end <= len(mapped), "a member's header is lost")
-    signature, name_length, extra_length = _LOCAL_HEADER.unpack(mapped[info.header_offset : end])
+    local = os.pread(file.fileno(), _LOCAL_HEADER.size, info.header_offset)
+    _require(len(local) == _LOCAL_HEADER.size, "a member's header is lost")
+    signature, name_length, extra_length = _LOCAL_HEADER.unpack(local)
     _require(signature == b"PK\x03\x04", "a member's header is lost")
-    return int(end + name_length + extra_length)
+    return int(info.header_offset + _LOCAL_HEADER.size + name_length + extra_length)
 
 
 def _require(condition: bool | np.bool_, what: str) -> None:
@@ -304,7 +331,8 @@ def _check(arrays: dict[str, np.ndarray], segments: int, whole: bool = True) -> 
     """Raises ValueError unless the arrays are those of an index: of the right types, and every offset, id and span
     within what it points into, so that no question meets an IndexError or a quote outside its paragraph.
 
-    An archive's index, mapped rather than read, is checked only as far as its documents and passages (whole=False):
+    An archive's index, its texts and postings left in the file, is checked only as far as its documents and passages
+    (whole=False):
     reading all its text and postings would cost seconds and their memory at every start. What is left unchecked
     is guarded where it is used (index.py, bm25.py): damage there makes a wrong quote, not a crash."""
     for name, (dtype, dimensions) in _GLOBAL.items():

@@ -487,17 +487,17 @@ def test_any_one_value_changed_is_refused_or_harmless(
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=st.sampled_from(INTEGER_ARRAYS), at=st.integers(0, 10_000), value=st.integers(-3, 400))
-def test_any_one_value_changed_in_a_mapped_index_is_refused_or_harmless(
+def test_any_one_value_changed_in_an_index_left_in_its_file_is_refused_or_harmless(
     genuine: tuple[Path, Path, dict[str, np.ndarray]], name: str, at: int, value: int
 ) -> None:
-    """An archive's index is mapped and checked only as far as its passages: the rest is guarded where it is used."""
+    """An archive's index is read from its file and checked as far as its passages; the rest is guarded where used."""
     corpus, cache, arrays = genuine
     arrays = dict(arrays)
     target = arrays[name].copy()
     target.reshape(-1)[at % target.size] = value % 256 if target.dtype == np.uint8 else value
     arrays[name] = target
     write_arrays(stored_path(cache, corpus), arrays)
-    with mock.patch.object(retrieval.store, "_MAPPED_FROM", 0):
+    with mock.patch.object(retrieval.store, "_ON_DISK_FROM", 0):
         exercise(open_story(corpus, cache), intact=False)  # a wrong quote is the price of a quick start, not a crash
 
 
