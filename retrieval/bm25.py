@@ -101,8 +101,12 @@ class SparseBM25:
         known from the postings, not from the score.
         """
         passages, weights = self._postings(terms)
-        passages, inverse = np.unique(passages, return_inverse=True)
-        scores = np.bincount(inverse, weights, minlength=len(passages))
+        # Each term's postings are in passage order, so a stable sort (timsort) only merges the runs.
+        order = np.argsort(passages, kind="stable")
+        passages = passages[order]
+        starts = np.flatnonzero(np.diff(passages, prepend=-1))
+        scores = np.add.reduceat(weights[order], starts) if len(starts) else np.zeros(0)
+        passages = passages[starts]
         if len(scores) > k:
             kth = np.partition(scores, len(scores) - k)[len(scores) - k]
             keep = np.flatnonzero(scores >= kth)
@@ -114,21 +118,37 @@ class SparseBM25:
         """Every current (passage, what the term adds to its score) of the terms, passages numbered index-wide."""
         known = [t for t in terms if 0 <= t < len(self.idf)]
         found: list[np.ndarray] = []
-        weights: list[np.ndarray] = []
+        counts: list[np.ndarray] = []
+        lengths: list[np.ndarray] = []
+        idf: list[np.ndarray] = []
         for part in self.parts:
-            for term in known:
-                passages, counts = part.postings.of(term)
-                sound = (passages >= 0) & (passages < len(part.lengths)) & (counts > 0)  # unless damaged (see store.py)
-                current = sound if part.live is None else sound & part.live[np.where(sound, passages, 0)]
-                passages, counts = passages[current], counts[current]
-                if not len(passages):
-                    continue
-                length = B * part.lengths[passages] / self.average_length  # in rank-bm25's order of operations
-                weights.append(self.idf[term] * (counts * (K1 + 1) / (counts + K1 * (1 - B + length))))
-                found.append(passages.astype(np.int64) + part.base)
+            blocks = [part.postings.of(term) for term in known]
+            passages = np.concatenate([block[0] for block in blocks]) if blocks else np.zeros(0, np.int32)
+            held = np.concatenate([block[1] for block in blocks]) if blocks else np.zeros(0, np.int32)
+            # Unless damaged where a large kept index is not checked (see store.py), every posting is sound.
+            current = (passages >= 0) & (passages < len(part.lengths)) & (held > 0)
+            if part.live is not None:
+                current &= part.live[np.where(current, passages, 0)]
+            if not current.all():
+                passages, held = passages[current], held[current]
+                blocks = [
+                    (block[0][keep], block[1]) for block, keep in zip(blocks, _split(current, blocks), strict=True)
+                ]
+            found.append(passages.astype(np.int64) + part.base)
+            counts.append(held)
+            lengths.append(part.lengths[passages])
+            idf.append(np.repeat(self.idf[known], [len(block[0]) for block in blocks]))
         if not found:
             return np.zeros(0, np.int64), np.zeros(0)
-        return np.concatenate(found), np.concatenate(weights)
+        held, length = np.concatenate(counts), np.concatenate(lengths)
+        # rank-bm25's formula, in its order of operations.
+        weights = np.concatenate(idf) * (held * (K1 + 1) / (held + K1 * (1 - B + B * length / self.average_length)))
+        return np.concatenate(found), weights
+
+
+def _split(mask: np.ndarray, blocks: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
+    """A mask over blocks laid end to end, cut back into one mask per block."""
+    return np.split(mask, np.cumsum([len(block[0]) for block in blocks])[:-1])
 
 
 def okapi_idf(frequency: np.ndarray, size: int) -> np.ndarray:

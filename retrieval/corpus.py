@@ -7,6 +7,7 @@ import re
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -229,8 +230,12 @@ class CorpusFiles:
     for each folder that was not read."""
 
     root: Path
-    files: tuple[Path, ...]
+    paths: tuple[str, ...]  # as text: an archive has tens of thousands, and pathlib takes longer to make than to stat
     warnings: tuple[str, ...] = ()
+
+    @cached_property
+    def files(self) -> tuple[Path, ...]:
+        return tuple(map(Path, self.paths))
 
     def doc_id(self, file: Path) -> str:
         """Stable, as it is the path in the corpus, and printable, as a name may hold anything but "/" and NUL."""
@@ -246,7 +251,7 @@ def corpus_files(path: Path) -> CorpusFiles:
     if os.path.isdir(path):
         return _Walk(path).run()
     if os.path.lexists(path):  # a file, or something that is not one: reading it tells which
-        return CorpusFiles(path.parent, (path,))
+        return CorpusFiles(path.parent, (str(path),))
     raise CorpusError(f"corpus not found: {quoted(str(path))}")
 
 
@@ -287,7 +292,7 @@ class _Walk:
                 self._list(self.folders.pop())
             else:
                 self._visit(heapq.heappop(self.links)[1])
-        files = tuple(Path(file) for file in sorted(self.files, key=_path_order))
+        files = tuple(sorted(self.files, key=_path_order))
         skipped = sorted(self.skipped, key=lambda item: _path_order(item[0]))
         listing = CorpusFiles(self.root, files)
         warnings = tuple(f"skipped {quoted(listing.name(Path(path)))}: {why}" for path, why in skipped)

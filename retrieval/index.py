@@ -445,9 +445,14 @@ class Index:
         at = int(np.searchsorted(self._passage_bases, number, side="right")) - 1
         segment, local = self.segments[at], number - int(self._passage_bases[at])
         first, last = segment.passage_sentences[local], segment.passage_sentences[local + 1]
+        offsets = segment.sentence_term_offsets[first : last + 1]
+        ids = segment.sentence_terms[offsets[0] : offsets[-1]].tolist()  # one read, where they are left in the file
+        terms = self.vocabulary.terms
         sentences = tuple(
-            Sentence(int(start), int(end), self._sentence_term_set(segment, s))
-            for s, (start, end) in enumerate(segment.sentence_spans[first:last], start=first)
+            Sentence(int(start), int(end), frozenset(terms[i] for i in ids[low:high] if 0 <= i < len(terms)))
+            for (start, end), low, high in zip(
+                segment.sentence_spans[first:last], offsets[:-1] - offsets[0], offsets[1:] - offsets[0], strict=True
+            )
         )
         document = int(segment.passage_source[local])
         source = Source(segment.doc_ids[document], segment.titles[document])
@@ -631,12 +636,6 @@ class Index:
     def _recent_vectors(self) -> SentenceVectors:
         """Sentence vectors, embedded as questions reach them (or all at once for a story small enough)."""
         return self._vectors or SentenceVectors(embedder())
-
-    def _sentence_term_set(self, segment: Segment, sentence: int) -> frozenset[str]:
-        offsets = segment.sentence_term_offsets
-        ids = segment.sentence_terms[offsets[sentence] : offsets[sentence + 1]]
-        terms = self.vocabulary.terms
-        return frozenset(terms[i] for i in ids if 0 <= i < len(terms))  # unchecked in a mapped index: see store.py
 
 
 def _batches(documents: Sequence[Document]) -> Iterator[Sequence[Document]]:
