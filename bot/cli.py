@@ -11,6 +11,7 @@ from typing import NoReturn
 
 from bot.console import run_console
 from bot.conversation import Channel, Conversation, Reply
+from bot.live import LiveCorpus, following
 from bot.logs import configure_logging
 from bot.render_text import render
 from bot.story import BUNDLED_STORY, Story, open_story
@@ -48,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
 
     console = commands.add_parser("console", help="chat with the bot in the terminal")
     console.add_argument("--corpus", type=Path, help=corpus_help)
-    console.set_defaults(handler=lambda story, settings, args: run_console(story))
+    console.set_defaults(handler=_console)
 
     evaluate = commands.add_parser("eval", help="measure answers on a question file, beside plain BM25")
     evaluate.add_argument("--corpus", type=Path, help=corpus_help)
@@ -88,6 +89,13 @@ def as_json(reply: Reply) -> str:
         },
         ensure_ascii=False,
     )
+
+
+def _console(story: Story, settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.watch_corpus:
+        return run_console(story)
+    with following(LiveCorpus(story)):
+        return run_console(story)
 
 
 def _run(story: Story, settings: Settings, args: argparse.Namespace) -> int:
@@ -191,7 +199,8 @@ def main(argv: list[str] | None = None) -> int:
             _check_can_run(settings)
         if args.command == "eval":  # measures the corpus itself: no index of the whole corpus to open
             return _evaluate(settings, args)
-        story = open_story(settings.corpus, settings.cache_dir)
+        live = args.command in ("run", "console") and settings.watch_corpus
+        story = open_story(settings.corpus, settings.cache_dir, live)
         code: int = args.handler(story, settings, args)
         return code
     except StoryBotError as error:

@@ -6,6 +6,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.listing import Listing, take_listing
 from retrieval import (
     Fingerprint,
     Index,
@@ -31,25 +32,33 @@ BUNDLED_EXAMPLES = (
 log = logging.getLogger("storybot")
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Story:
+    """The story served. `index` is replaced whole, in one assignment, when the corpus changes (bot/live.py): read it
+    anew at each use, never keep it, so that every question meets one index, the newest."""
+
     index: Index
     examples: tuple[str, ...]
     source: Path
+    # The corpus's files as they were just before the index was read: where a live corpus starts from.
+    listing: Listing | None = None
 
 
-def open_story(corpus: Path | None, cache_dir: Path | None = None) -> Story:
+def open_story(corpus: Path | None, cache_dir: Path | None = None, live: bool = False) -> Story:
     """The story's index, from cache_dir when it holds a current one; each skipped file is logged as a warning.
+    `live`: the story is to follow its corpus (bot/live.py), so the listing it was read from is taken too.
 
     Raises CorpusError when no document is usable, ModelError when the meaning model cannot be loaded.
     """
     source = corpus or BUNDLED_STORY
     embedder()  # a model that cannot load stops the bot here, in one line, not in mid-conversation
     other_names()  # read here rather than on the first question
+    # Taken before the corpus is read: a file changed while it is indexed then counts as changed, and is read again.
+    listing = take_listing(source)[1] if live else None
     index = _indexed(source, cache_dir) if cache_dir else _build(source)
     for warning in index.warnings:
         log.warning(warning)
-    return Story(index, BUNDLED_EXAMPLES if corpus is None else (), source)
+    return Story(index, BUNDLED_EXAMPLES if corpus is None else (), source, listing)
 
 
 def _indexed(source: Path, cache_dir: Path) -> Index:

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     flood_limit: bool = True  # python-telegram-bot's AIORateLimiter, under Telegram's own limits
     allowed_chats: Annotated[frozenset[int] | None, NoDecode] = None  # None: everyone
     log_level: LogLevel = "INFO"
+    watch_corpus: bool = True  # `run` and `console` follow the corpus folder: changes show without a restart
     log_questions: bool = False  # who asked what, in each question's INFO line (personal data: off by default)
 
     @field_validator("webhook_secret")

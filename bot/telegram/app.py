@@ -21,6 +21,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.live import LiveCorpus
 from bot.story import Story
 from bot.telegram.delivery import StartupFailed, StoryBot, best_effort, flood_limiter
 from bot.telegram.handlers import Handlers, on_error
@@ -73,8 +74,19 @@ async def register_commands(application: App) -> None:
     await best_effort(application.bot.set_my_commands(commands), "setMyCommands")
 
 
-def build_application(settings: Settings, story: Story) -> App:
-    """The PTB Application with every handler; the caller decides between polling and a webhook."""
+def build_application(settings: Settings, story: Story, live: LiveCorpus | None = None) -> App:
+    """The PTB Application with every handler; the caller decides between polling and a webhook. A live corpus is
+    followed from PTB's post_init to its post_shutdown (both run by run_polling; a webhook calls them itself)."""
+
+    async def started(application: App) -> None:
+        await register_commands(application)
+        if live is not None:
+            await live.start()
+
+    async def stopped(application: App) -> None:
+        if live is not None:
+            await live.stop()
+
     assert settings.telegram_token is not None
     bot = StoryBot(
         token=settings.telegram_token.get_secret_value(),
@@ -86,7 +98,8 @@ def build_application(settings: Settings, story: Story) -> App:
         ApplicationBuilder()
         .bot(bot)
         .concurrent_updates(ChatOrder(CONCURRENT_UPDATES))
-        .post_init(register_commands)
+        .post_init(started)
+        .post_shutdown(stopped)
         .build()
     )
     handlers = Handlers(story, settings)
@@ -110,7 +123,8 @@ def run_bot(settings: Settings, story: Story) -> None:
 
     Raises StartupFailed when the Bot API stays unusable at start or the webhook port cannot be had.
     """
-    application = build_application(settings, story)
+    live = LiveCorpus(story) if settings.watch_corpus else None
+    application = build_application(settings, story, live)
     log.info("serving %s: %d documents, %d passages", story.source, len(story.index.sources), len(story.index))
     if settings.webhook_url is None:
         log.info("long polling %s", settings.telegram_base_url)
@@ -137,12 +151,16 @@ async def _serve_webhook(application: App, settings: Settings) -> None:
     log.info("webhook server on %s:%d%s for %s", settings.webhook_listen, settings.webhook_port, path, url)
     try:
         async with application:
-            await register_commands(application)
-            await application.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
-            await application.start()
-            await stopping.wait()
-            server.stop()  # no new updates; those already queued are answered before stop() returns
-            await application.stop()
+            assert application.post_init is not None and application.post_shutdown is not None
+            await application.post_init(application)  # the bot's commands registered, a live corpus followed
+            try:
+                await application.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
+                await application.start()
+                await stopping.wait()
+                server.stop()  # no new updates; those already queued are answered before stop() returns
+                await application.stop()
+            finally:
+                await application.post_shutdown(application)
     finally:
         server.stop()
         await server.close_all_connections()

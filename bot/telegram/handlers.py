@@ -27,7 +27,7 @@ from bot.render_text import render as render_plain
 from bot.story import Story
 from bot.telegram.delivery import best_effort, send_pages
 from config import Settings
-from retrieval import Passage
+from retrieval import Index, Passage
 
 log = logging.getLogger("storybot.telegram")
 
@@ -52,7 +52,7 @@ class Handlers:
         self.log_questions = settings.log_questions
         self.presses = RateLimit(PRESSES_PER_MINUTE)  # button presses and inline queries
         self.refused: set[int] = set()
-        self.doc_ids = {document_key(source.doc_id): source.doc_id for source in story.index.sources}
+        self._keys: tuple[object, dict[str, str]] = (None, {})  # the index they were made for, and the keys
 
     # -- access -------------------------------------------------------------------------------
 
@@ -161,8 +161,17 @@ class Handlers:
     def _paragraph(self, data: object) -> Passage | None:
         """The passage a button names; None for data this bot did not make, or made for an older story."""
         match = _PARAGRAPH_DATA.fullmatch(data) if isinstance(data, str) else None
-        doc_id = self.doc_ids.get(match.group(1)) if match else None
-        return self.story.index.passage_at(doc_id, int(match.group(2))) if match and doc_id else None
+        index = self.story.index  # one index for both lookups, whatever the corpus does meanwhile
+        doc_id = self._doc_ids(index).get(match.group(1)) if match else None
+        return index.passage_at(doc_id, int(match.group(2))) if match and doc_id else None
+
+    def _doc_ids(self, index: Index) -> dict[str, str]:
+        """The doc ids of the index in use by their button keys, made again when the corpus has changed."""
+        made_for, keys = self._keys
+        if made_for is not index:
+            keys = {document_key(source.doc_id): source.doc_id for source in index.sources}
+            self._keys = (index, keys)
+        return keys
 
     def _may_press(self, person: int) -> bool:
         return self.presses.check(person) is Verdict.ASK
