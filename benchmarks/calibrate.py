@@ -1,13 +1,15 @@
 """Fit the answer policy (retrieval.answer.Policy) by leave-one-story-out cross-validation.
 
 usage: python benchmarks/calibrate.py --squad ../shared/benchmarks/squad-dev-public --story ../shared/stories \\
-           --story-questions ../shared/eval/story-dev.jsonl ../shared/eval/story-chat-dev.jsonl
+           --story-questions ../shared/eval/story-dev.jsonl ../shared/eval/story-chat-dev.jsonl \\
+           ../shared/eval/story-followup-dev.jsonl
 
 The stories: each SQuAD article, asked its own questions (in SQuAD's wording and, where given, as people
 chat them) and every 12th question of the other articles, which it must not answer with confidence; and
-the story itself, asked its question sets (answerable, related but unanswered, off-topic). Each story is
-a fold: the policy is fitted on the others and measured on it, so the figures are what to expect of
-stories and questions the policy never saw. Then it is fitted on all of them: those are the constants.
+the story itself, asked its question sets (answerable, related but unanswered, off-topic; of a file of
+conversations, the turns that stand on their own). Each story is a fold: the policy is fitted on the others
+and measured on it, so the figures are what to expect of stories and questions the policy never saw. Then it
+is fitted on all of them: those are the constants. Every constant of Policy is fitted here, none by hand.
 """
 
 import argparse
@@ -29,6 +31,8 @@ from retrieval.index import Index
 RANKINGS = tuple((p, m, k) for p in (0.0, 0.25, 0.5) for m in (0.5, 1.0, 1.5, 2.0) for k in (1.0, 2.0, 3.0))
 SIMILARITY_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0)
 KIND_MISSING_PENALTIES = (0.0, 0.1, 0.2, 0.3, 0.5)
+# How much a word's weight in coverage follows its specificity in the story (0: not at all).
+SPECIFICITY_POWERS = (0.0, 0.5, 1.0, 1.5, 2.0)
 # Rankings finding this little less than the best (hit + first, out of 2) count as equally good.
 RANKING_TIE = 0.005
 # The share of each kind of unanswerable question the confident threshold keeps from being answered with
@@ -50,7 +54,7 @@ class Asked:
     questions: str  # the question file it came from
     text: str
     kind: str  # own, elsewhere (another story's), related, offtopic
-    coverage: float
+    coverage: dict[float, float]  # by specificity power
     similarity: float
     kind_missing: dict[tuple[float, float, float], bool]  # by ranking: no quote gives the kind of answer asked for
     hit: dict[tuple[float, float, float], bool]  # by ranking: a quote holds the answer
@@ -68,7 +72,11 @@ def asked(name: str, source: str, index: Index, questions: list[tuple[str, Quest
             kind_missing[ranking] = result.kind_missing
             hit[ranking] = bool(found) and (all(found) if question.all_answers else any(found))
             first[ranking] = bool(quotes) and any(holds(quotes[0], gold) for gold in question.answers)
-        yield Asked(name, source, question.text, kind, result.coverage, result.similarity, kind_missing, hit, first)
+        coverage = {
+            power: answer(index, question.text, replace(_NEVER, specificity_power=power)).coverage
+            for power in SPECIFICITY_POWERS
+        }
+        yield Asked(name, source, question.text, kind, coverage, result.similarity, kind_missing, hit, first)
 
 
 def squad_stories(folder: Path) -> Iterator[Asked]:
@@ -87,9 +95,22 @@ def squad_stories(folder: Path) -> Iterator[Asked]:
 def story(folder: Path, question_files: list[Path]) -> Iterator[Asked]:
     index = Index.build(load_corpus(folder))
     for path in question_files:
-        questions = read_questions(path)
+        questions = standing_alone(path) or read_questions(path)
         kinds = ["offtopic" if q.off_topic else "related" if q.related else "own" for q in questions]
         yield from asked("story", path.stem, index, list(zip(kinds, questions, strict=True)))
+
+
+def standing_alone(path: Path) -> list[Question]:
+    """Of a file of conversations ({"turns": [{"q", "kind", "context", "gold"}]}), the turns that need none of
+    the turns before them, each a question on its own; none when the file holds questions, not conversations."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not all("turns" in row for row in rows):
+        return []
+    turns = [turn for row in rows for turn in row["turns"] if not turn.get("context")]
+    return [
+        Question(turn["q"], tuple(turn.get("gold") or ()), related=turn.get("kind") == "related-unanswerable")
+        for turn in turns
+    ]
 
 
 def _per_set(own: list[Asked], measure: Callable[[Asked], float]) -> float:
@@ -106,26 +127,36 @@ def _confident(row: Asked, policy: Policy) -> bool:
     return _relatedness(row, policy) >= policy.answer_at
 
 
+def _kept(row: Asked, policy: Policy) -> float:
+    """What of the answer the reply keeps (in it, first): nothing when the question is declined."""
+    return 0.0 if outcome(row, policy) is Outcome.DECLINED else _found(row, _ranking(policy))
+
+
 def fit(rows: list[Asked]) -> Policy:
     own = [r for r in rows if r.kind == "own"]
     found = {k: _per_set(own, functools.partial(_found, ranking=k)) for k in RANKINGS}
     # Of the rankings as good as the best within noise, the one that leans least on the new signals.
     tied = [k for k in RANKINGS if found[k] >= max(found.values()) - RANKING_TIE]
     ranking = min(tied, key=lambda k: (k[1], k[2], k[0]))  # meaning weight, kind bonus, paragraph weight
-    best: tuple[float, Policy] | None = None
-    for similarity_weight in SIMILARITY_WEIGHTS:
-        for penalty in KIND_MISSING_PENALTIES:
-            policy = Policy(
-                meaning_weight=ranking[1],
-                passage_weight=ranking[0],
-                kind_bonus=ranking[2],
-                similarity_weight=similarity_weight,
-                kind_missing_penalty=penalty,
-            )
-            policy = _thresholds(rows, policy)
-            confident = _per_set(own, functools.partial(_confident, policy=policy))
-            if best is None or confident > best[0]:
-                best = (confident, policy)
+    # Of the rest, the one that declines fewest of the questions it could answer (the decline threshold must stay
+    # above every off-topic question), then answers the most with confidence.
+    best: tuple[tuple[float, float], Policy] | None = None
+    for power in SPECIFICITY_POWERS:
+        for similarity_weight in SIMILARITY_WEIGHTS:
+            for penalty in KIND_MISSING_PENALTIES:
+                policy = Policy(
+                    meaning_weight=ranking[1],
+                    passage_weight=ranking[0],
+                    kind_bonus=ranking[2],
+                    similarity_weight=similarity_weight,
+                    kind_missing_penalty=penalty,
+                    specificity_power=power,
+                )
+                policy = _thresholds(rows, policy)
+                kept = _per_set(own, functools.partial(_kept, policy=policy))
+                confident = _per_set(own, functools.partial(_confident, policy=policy))
+                if best is None or (kept, confident) > best[0]:
+                    best = ((kept, confident), policy)
     assert best is not None
     return best[1]
 
@@ -133,11 +164,11 @@ def fit(rows: list[Asked]) -> Policy:
 def _relatedness(row: Asked, policy: Policy) -> float:
     """As retrieval.answer weighs it; the decline threshold sees it before the kind of answer is looked for."""
     penalty = policy.kind_missing_penalty if row.kind_missing[_ranking(policy)] else 0.0
-    return row.coverage + policy.similarity_weight * row.similarity - penalty
+    return _before_penalty(row, policy) - penalty
 
 
 def _before_penalty(row: Asked, policy: Policy) -> float:
-    return row.coverage + policy.similarity_weight * row.similarity
+    return row.coverage[policy.specificity_power] + policy.similarity_weight * row.similarity
 
 
 def _thresholds(rows: list[Asked], policy: Policy) -> Policy:

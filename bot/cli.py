@@ -1,9 +1,10 @@
-"""The command line: `storybot ask`, `storybot console`, `storybot eval`, `storybot run`."""
+"""The command line: `storybot ask`, `storybot console`, `storybot eval`, `storybot index`, `storybot run`."""
 
 import argparse
 import json
 import logging
 import sys
+import time
 from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
@@ -14,9 +15,9 @@ from bot.conversation import Channel, Conversation, Reply
 from bot.live import LiveCorpus, following
 from bot.logs import configure_logging
 from bot.render_text import render
-from bot.story import BUNDLED_STORY, Story, open_story
-from config import Settings, load_settings
-from retrieval import StoryBotError, Tally, evaluate, load_corpus, read_questions, readable_title
+from bot.story import BUNDLED_STORY, Story, kept_index, open_story
+from config import Settings, SettingsError, load_settings
+from retrieval import StoryBotError, Tally, evaluate, load_corpus, quoted, read_questions, readable_title
 
 PROG = "storybot"
 
@@ -64,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     sources.add_argument("--corpus", type=Path, help=corpus_help)
     sources.add_argument("--json", action="store_true", help="print each document as one line of JSON")
     sources.set_defaults(handler=_sources)
+
+    index = commands.add_parser("index", help="build the story's index ahead of time and keep it (STORYBOT_CACHE_DIR)")
+    index.add_argument("--corpus", type=Path, help=corpus_help)
 
     run = commands.add_parser("run", help="serve the story on Telegram (STORYBOT_TELEGRAM_TOKEN required)")
     run.add_argument("--corpus", type=Path, help=corpus_help)
@@ -120,6 +124,23 @@ def _check_can_run(settings: Settings) -> None:
             f"STORYBOT_WEBHOOK_SECRET is not set, and the webhook would listen on {settings.webhook_listen} for "
             "anyone: set a secret, or STORYBOT_WEBHOOK_LISTEN=127.0.0.1 behind a proxy on this machine"
         )
+
+
+def _index(settings: Settings) -> int:
+    if settings.cache_dir is None:
+        raise SettingsError("STORYBOT_CACHE_DIR is set empty: there is nowhere to keep an index")
+    start = time.perf_counter()
+    index, path, kept = kept_index(settings.corpus, settings.cache_dir)
+    seconds = time.perf_counter() - start
+    what = f"{len(index.sources):,} documents, {len(index):,} passages"
+    if kept == "current":
+        print(f"{what}: the index kept in {quoted(str(path))} is current")
+    elif kept == "kept":
+        print(f"{what}: indexed in {seconds:.1f} s and kept in {quoted(str(path))}")
+    else:
+        print(f"{what}: indexed in {seconds:.1f} s but not kept (see the warning above)", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _sources(story: Story, settings: Settings, args: argparse.Namespace) -> int:
@@ -199,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
             _check_can_run(settings)
         if args.command == "eval":  # measures the corpus itself: no index of the whole corpus to open
             return _evaluate(settings, args)
+        if args.command == "index":  # keeps the index for later: no story to serve
+            return _index(settings)
         live = args.command in ("run", "console") and settings.watch_corpus
         story = open_story(settings.corpus, settings.cache_dir, live)
         code: int = args.handler(story, settings, args)

@@ -5,6 +5,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from bot.listing import Listing, take_listing
 from retrieval import (
@@ -55,37 +56,52 @@ def open_story(corpus: Path | None, cache_dir: Path | None = None, live: bool = 
     other_names()  # read here rather than on the first question
     # Taken before the corpus is read: a file changed while it is indexed then counts as changed, and is read again.
     listing = take_listing(source)[1] if live else None
-    index = _indexed(source, cache_dir) if cache_dir else _build(source)
+    index = _indexed(source, cache_dir)[0] if cache_dir else _build(source)
     for warning in index.warnings:
         log.warning(warning)
     return Story(index, BUNDLED_EXAMPLES if corpus is None else (), source, listing)
 
 
-def _indexed(source: Path, cache_dir: Path) -> Index:
+# What became of the kept index when a story was opened.
+Kept = Literal["current", "kept", "not kept"]
+
+
+def _indexed(source: Path, cache_dir: Path) -> tuple[Index, Kept]:
     fingerprint = Fingerprint(source)
     stored = stored_path(cache_dir, source)
     if os.path.lexists(stored):  # whatever is there, a FIFO or a broken link too, is checked and warned about
         try:
-            return load(stored, fingerprint)
+            return load(stored, fingerprint), "current"
         except StaleIndex:
             log.info("the stored index of %s is out of date: rebuilding it", quoted(str(source)))
         except UnusableIndex as error:
             log.warning("%s: rebuilding the index", error)
     fingerprint.take()  # before the corpus is read, so that an edit while indexing shows
     index = _build(source)
-    if fingerprint.unchanged():
-        _keep(index, stored, fingerprint)
-    else:  # what was read may be half old, half new: kept, it would pass for the new corpus
+    if not fingerprint.unchanged():  # what was read may be half old, half new: kept, it would pass for the new corpus
         log.warning("%s changed while it was indexed: serving that index, not keeping it", quoted(str(source)))
-    return index
+        return index, "not kept"
+    return index, "kept" if _keep(index, stored, fingerprint) else "not kept"
 
 
-def _keep(index: Index, stored: Path, fingerprint: Fingerprint) -> None:
+def kept_index(corpus: Path | None, cache_dir: Path) -> tuple[Index, Path, Kept]:
+    """The corpus's index, built and kept in cache_dir unless the one kept there is current (storybot index): the
+    index, where it is kept, and what became of it."""
+    source = corpus or BUNDLED_STORY
+    index, kept = _indexed(source, cache_dir)
+    for warning in index.warnings:
+        log.warning(warning)
+    return index, stored_path(cache_dir, source), kept
+
+
+def _keep(index: Index, stored: Path, fingerprint: Fingerprint) -> bool:
     try:
         save(index, stored, fingerprint)
     except OSError as error:
         shown = quoted(str(stored.parent))
         log.warning("cannot keep the index in %s (%s): it will be built again next time", shown, error.strerror)
+        return False
+    return True
 
 
 def _build(source: Path) -> Index:

@@ -1,5 +1,6 @@
 """From a question to an answer: the best sentences of the story, verbatim, with where they stand."""
 
+import math
 import re
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -45,10 +46,11 @@ class Policy:
     meaning_weight: float = 0.5  # in ranking: a sentence's cosine with the question beside its share of the words
     passage_weight: float = 0.0  # in ranking: its paragraph's BM25 score, as a share of the best one
     kind_bonus: float = 1.0  # in ranking: for giving the kind of answer asked for, in average question terms
-    similarity_weight: float = 1.5  # in relatedness: the best cosine beside the best coverage
-    answer_at: float = 1.166  # relatedness from which the quotes answer with confidence
-    closest_at: float = 0.554  # relatedness below which nothing in the story is related
-    kind_missing_penalty: float = 0.3  # taken from relatedness when no quote gives the kind of answer asked for
+    similarity_weight: float = 3.0  # in relatedness: the best cosine beside the best coverage
+    specificity_power: float = 1.0  # in coverage: a word weighs its English surprisal² times its specificity to this
+    answer_at: float = 1.761  # relatedness from which the quotes answer with confidence
+    closest_at: float = 0.863  # relatedness below which nothing in the story is related
+    kind_missing_penalty: float = 0.2  # taken from relatedness when no quote gives the kind of answer asked for
     lead_up_weight: float = 0.5  # of a word in what leads up to the question ("for my essay - what ...")
 
 
@@ -122,6 +124,7 @@ def answer(index: Index, question: str, policy: Policy = POLICY) -> Answer:
         # Other names are spelt right: their own stems.
         group = frozenset({(index.term_for(word.text),), *(tuple(map(stem, other)) for other in word.also)})
         weight = surprisal(word.text) ** 2 * (policy.lead_up_weight if word.text in leading else 1.0)
+        weight *= specificity(index, group) ** policy.specificity_power
         groups[group] = max(groups.get(group, 0.0), weight)
     terms = tuple(dict.fromkeys(term for group in groups for reading in sorted(group) for term in reading))
     if not terms:
@@ -154,6 +157,23 @@ def answer(index: Index, question: str, policy: Policy = POLICY) -> Answer:
         for c in chosen
     )
     return Answer(question, outcome, quotes, terms, coverage, similarity, kind_missing)
+
+
+def specificity(index: Index, group: _Group) -> float:
+    """How well a word of the question tells one passage of the story from another, from 1 (a word in one passage,
+    or in none) down towards 0 (a word in every passage: the story's setting, which a question about anything
+    else that happens there shares with it as well).
+
+    It is the word's idf in the story as a share of the idf of a word found in one passage only. A word asked by
+    several names ("moscow": also "russia") is held by a passage with any of them, so it is as common as its
+    commonest name in the story.
+    """
+    known = [sum(map(index.idf, reading)) / len(reading) for reading in group if all(map(index.knows, reading))]
+    if not known:
+        return 1.0
+    # Index.idf is Lucene's BM25 idf, log(1 + (N - n + 0.5) / (n + 0.5)), here for n = 1.
+    in_one_passage = math.log(1 + (len(index) - 0.5) / 1.5)
+    return min(1.0, min(known) / in_one_passage) if in_one_passage > 0 else 1.0
 
 
 def _candidates(

@@ -200,3 +200,35 @@ def test_another_name_for_a_country_does_not_count_twice(tmp_path) -> None:
     index = _index_of(tmp_path, "Harvest\n\nPeruvian farmers exported quinoa.\n\nThe ferry Maribel crossed at dawn.\n")
     assert answer(index, "what did peruvian farmers export").coverage == 1.0
     assert answer(index, "what did peru farmers export").coverage == 1.0
+
+
+_HARBOUR = (
+    "Harbour\n\nIn Valparaiso the ferry Maribel crossed the strait at dawn.\n\n"
+    "In Valparaiso the port authority counted forty passengers aboard.\n\n"
+    "In Valparaiso the captain blamed the storms for the delay.\n\n"
+    "In Valparaiso the new engines were fitted last spring.\n"
+)
+
+
+def test_a_word_in_every_passage_tells_less_than_one_in_a_single_passage(tmp_path) -> None:
+    from retrieval.analysis import stem
+    from retrieval.answer import specificity
+
+    index = _index_of(tmp_path, _HARBOUR)
+    setting, once, absent = (frozenset({(stem(word),)}) for word in ("valparaiso", "captain", "zeppelin"))
+    assert specificity(index, once) == 1.0
+    assert specificity(index, absent) == 1.0  # nothing suggests the story is about it
+    assert 0.0 < specificity(index, setting) < 0.5
+    # A word asked by several names is as common as its commonest one in the story.
+    assert specificity(index, frozenset({(stem("captain"),), (stem("valparaiso"),)})) == specificity(index, setting)
+
+
+def test_sharing_only_the_story_s_setting_counts_for_little(tmp_path) -> None:
+    index = _index_of(tmp_path, _HARBOUR)
+    question = "is the opera house in valparaiso open on sundays"
+    plain = answer(index, question, replace(POLICY, specificity_power=0.0))
+    weighed = answer(index, question, replace(POLICY, specificity_power=1.0))
+    assert weighed.coverage < plain.coverage / 2
+    # A question about what the story tells apart keeps what it holds: both its words are in one passage.
+    held = answer(index, "what did the captain blame in valparaiso", replace(POLICY, specificity_power=1.0))
+    assert held.coverage == 1.0

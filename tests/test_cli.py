@@ -118,8 +118,22 @@ def test_the_index_is_kept_and_no_progress_bar_goes_to_a_pipe(tmp_path: Path) ->
     assert len(list((tmp_path / ".storybot-cache").glob("index-*.npz"))) == 1
 
 
+def test_index_builds_and_keeps_the_index_ahead_of_time(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Apples\n\nApples grow on trees in the orchard.\n", encoding="utf-8")
+    built = storybot("index", "--corpus", "a.txt", cwd=tmp_path)
+    assert built.returncode == 0 and "1 documents, 1 passages: indexed in" in built.stdout, built.stderr
+    kept = list((tmp_path / ".storybot-cache").glob("index-*.npz"))
+    assert len(kept) == 1 and str(kept[0]) in built.stdout
+    again = storybot("index", "--corpus", "a.txt", cwd=tmp_path)
+    assert again.returncode == 0 and "is current" in again.stdout
+    written = kept[0].stat().st_mtime_ns
+    served = storybot("ask", "--corpus", "a.txt", "Where do apples grow?", cwd=tmp_path)
+    assert "orchard" in served.stdout and kept[0].stat().st_mtime_ns == written  # served from it, not rebuilt
+    assert_one_line_error(storybot("index", "--corpus", "a.txt", cwd=tmp_path, env={"STORYBOT_CACHE_DIR": ""}))
+
+
 def test_help_works_on_every_command(tmp_path: Path) -> None:
-    for args in ([], ["ask"], ["console"], ["eval"], ["run"]):
+    for args in ([], ["ask"], ["console"], ["eval"], ["index"], ["run"]):
         done = storybot(*args, "--help", cwd=tmp_path)
         assert done.returncode == 0 and "usage:" in done.stdout
 
