@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bot.listing import Listing, Status, status, take_listing
 from bot.story import Story
-from retrieval import CorpusError, CorpusFiles, Document, Index, SkippedFile, quoted, read_file
+from retrieval import CorpusError, CorpusFiles, Document, Fingerprint, Index, SkippedFile, quoted, read_file, save
 
 log = logging.getLogger("storybot.corpus")
 
@@ -61,6 +61,8 @@ class LiveCorpus:
         self._tasks: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
+        self._to_keep: tuple[Index, Listing] | None = None  # the newest index to keep on disk, and the corpus it holds
+        self._keeping = asyncio.Event()
 
     @property
     def running(self) -> bool:
@@ -71,6 +73,8 @@ class LiveCorpus:
         self._stopping.clear()
         self._wake.set()  # a first look straight away
         self._tasks = [asyncio.create_task(self._serve(), name="storybot: live corpus")]
+        if self.story.kept_at is not None:
+            self._tasks.append(asyncio.create_task(self._keeper(), name="storybot: index keeper"))
         if self.watch:
             self._start_watching()
         else:
@@ -80,6 +84,7 @@ class LiveCorpus:
         """Stop following the corpus, letting an update under way finish (or be dropped, past STOP_SECONDS)."""
         self._stopping.set()
         self._wake.set()
+        self._keeping.set()
         tasks, self._tasks = self._tasks, []
         late = (await asyncio.wait(tasks, timeout=STOP_SECONDS))[1] if tasks else set()
         for task in late:
@@ -224,6 +229,20 @@ class LiveCorpus:
             return
         self.story.index = updated  # the one step: the next question meets the new index
         self._log(files, batch, index, updated, time.perf_counter() - started)
+        self._to_keep = updated, dict(self._known)
+        self._keeping.set()
+
+    # -- keeping ----------------------------------------------------------------------------------
+
+    async def _keeper(self) -> None:
+        """Keep the newest index on disk, one at a time, off the event loop: a restart then starts from it rather than
+        indexing the corpus again. Updates that come while one is kept are kept together, next."""
+        while not self._stopping.is_set():
+            await self._keeping.wait()
+            self._keeping.clear()
+            if self._to_keep is not None and not self._stopping.is_set():
+                (index, holds), self._to_keep = self._to_keep, None
+                await asyncio.to_thread(_keep, self.story, index, holds)
 
     def _log(self, files: CorpusFiles, batch: _Batch, old: Index, new: Index, seconds: float) -> None:
         """One line a file: which, how many quotable paragraphs, how long the update took."""
@@ -289,6 +308,22 @@ def _updated(index: Index, added: list[Document], removed: set[str]) -> Index:
     updated = index.updated(added, removed)
     updated.searches_by_meaning  # noqa: B018 -- embeds every sentence of a story now, not in a question's time
     return updated
+
+
+def _keep(story: Story, index: Index, holds: Listing) -> None:
+    """Keep the index (in a thread), provided the corpus is now just what it holds; else a later update will."""
+    assert story.kept_at is not None
+    fingerprint = Fingerprint(story.source)
+    fingerprint.listing  # noqa: B018 -- taken before the look below: a change between them shows there
+    try:
+        if take_listing(story.source)[1] != holds:
+            return
+        started = time.perf_counter()
+        save(index, story.kept_at, fingerprint, with_content=False)
+    except (CorpusError, OSError) as error:
+        log.warning("cannot keep the updated index in %s (%s)", quoted(str(story.kept_at)), _reason(error))
+        return
+    log.debug("kept the updated index in %s (%.2f s)", quoted(str(story.kept_at)), time.perf_counter() - started)
 
 
 def _watched(source: Path) -> Path:

@@ -43,6 +43,7 @@ class Story:
     source: Path
     # The corpus's files as they were just before the index was read: where a live corpus starts from.
     listing: Listing | None = None
+    kept_at: Path | None = None  # where its index is kept between runs, if it is
 
 
 def open_story(corpus: Path | None, cache_dir: Path | None = None, live: bool = False) -> Story:
@@ -59,7 +60,8 @@ def open_story(corpus: Path | None, cache_dir: Path | None = None, live: bool = 
     index = _indexed(source, cache_dir)[0] if cache_dir else _build(source)
     for warning in index.warnings:
         log.warning(warning)
-    return Story(index, BUNDLED_EXAMPLES if corpus is None else (), source, listing)
+    kept_at = stored_path(cache_dir, source) if cache_dir else None
+    return Story(index, BUNDLED_EXAMPLES if corpus is None else (), source, listing, kept_at)
 
 
 # What became of the kept index when a story was opened.

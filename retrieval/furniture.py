@@ -24,23 +24,46 @@ _NOTICE = re.compile(
     re.IGNORECASE,
 )
 
+# A notice holds one of these, in any case; re.IGNORECASE matches no other characters to their letters but
+# these four (tests/test_furniture.py checks), so in text without them a notice holds one in lower().
+_NOTICE_WORDS = (
+    "javascript",
+    "cookie",
+    "browser",
+    "playback",
+    "media player",
+    "click",
+    "tap here",
+    "subscribe",
+    "sign up for",
+    "newsletter",
+    "all rights reserved",
+    "copyright",
+)
+_ASCII_LOOKALIKES = re.compile("[\u0130\u0131\u017f\u212a]")  # capital I with dot, dotless i, long s, Kelvin
+
 # Prose without a full stop still counts when it runs this long (scrapes cut sentences short).
 _MIN_UNPUNCTUATED_WORDS = 30
 
 
 def ends_story(paragraph: str) -> bool:
     """A short heading such as "Popular posts from this blog": what follows is not the story."""
-    return len(paragraph.split()) <= 8 and bool(_END_OF_STORY.match(paragraph.strip()))
+    # Exact: split(maxsplit=8) gives a 9th piece just when there are more than 8 words.
+    return len(paragraph.split(maxsplit=8)) <= 8 and bool(_END_OF_STORY.match(paragraph.strip()))
 
 
 def is_prose(sentences: list[str]) -> bool:
     """Captions, credits, labels and headlines neither end a sentence nor run long."""
-    words = sum(len(sentence.split()) for sentence in sentences)
-    return any(ends_sentence(sentence) for sentence in sentences) or words >= _MIN_UNPUNCTUATED_WORDS
+    if any(ends_sentence(sentence) for sentence in sentences):
+        return True
+    return sum(len(sentence.split()) for sentence in sentences) >= _MIN_UNPUNCTUATED_WORDS
 
 
 def is_notice(sentence: str) -> bool:
-    return bool(_NOTICE.search(sentence))
+    # Exact: _NOTICE needs one of _NOTICE_WORDS, which in text without look-alikes shows in lower().
+    lowered = sentence.lower()
+    lookalikes = not sentence.isascii() and _ASCII_LOOKALIKES.search(sentence) is not None
+    return (lookalikes or any(word in lowered for word in _NOTICE_WORDS)) and bool(_NOTICE.search(sentence))
 
 
 # What sites hang on a headline: media labels, hashtags, and the site's name after a bar.

@@ -8,12 +8,15 @@ start), no member is inflated or allocated beyond what an index of the corpus ca
 to gigabytes, a header may ask for a terabyte), and the arrays must fit together before a question meets them.
 """
 
+import contextlib
+import glob
 import hashlib
 import math
 import os
 import re
 import stat
 import struct
+import time
 import weakref
 import zipfile
 import zlib
@@ -71,6 +74,8 @@ _LIVE = "live"
 # Members of at least this many bytes, of those a question reads only a little of, stay in the file (see FileArray).
 _ON_DISK_FROM = 1 << 20
 _ON_DISK = ("texts_buffer", "sentence_terms", "bm25_passages", "bm25_counts")
+# A half-written index untouched this long was left by a process killed while writing it.
+_LEFTOVER_SECONDS = 600
 # A zip member's local header: its signature, 22 bytes that do not matter here, its name's and extra field's lengths.
 _LOCAL_HEADER = struct.Struct("<4s22xHH")
 _HEADER_READERS = {(1, 0): npy.read_array_header_1_0, (2, 0): npy.read_array_header_2_0}
@@ -458,15 +463,28 @@ def _within(ids: np.ndarray, count: int) -> bool:
     return len(ids) == 0 or (int(ids.min()) >= 0 and int(ids.max()) < count)
 
 
-def save(index: Index, path: Path, fingerprint: Fingerprint) -> None:
-    """Store the index atomically; raises OSError when the cache folder cannot be written."""
+def save(index: Index, path: Path, fingerprint: Fingerprint, with_content: bool = True) -> None:
+    """Store the index atomically: a reader, or a crash, finds the old one or the new one, never a mix. Raises OSError
+    when the cache folder cannot be written. Without content, only the corpus's listing says the index is current
+    (reading a whole archive to digest it again would cost more than an update)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(path)
     handle, temporary = mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
-            arrays = {"listing": np.array(fingerprint.listing), "content": np.array(fingerprint.content)}
+            content = fingerprint.content if with_content else "not taken"  # matches no digest
+            arrays = {"listing": np.array(fingerprint.listing), "content": np.array(content)}
             np.savez(file, **(arrays | index.arrays()))  # type: ignore[arg-type]  # numpy's stub: savez's kwargs are arrays
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _remove_leftovers(path: Path) -> None:
+    """Remove what a process killed while keeping this index left: its half-written file, untouched for a while (one
+    being written now is touched as it grows)."""
+    for leftover in path.parent.glob(f"{glob.escape(path.name)}*.tmp"):
+        with contextlib.suppress(OSError):
+            if time.time() - leftover.lstat().st_mtime > _LEFTOVER_SECONDS:
+                leftover.unlink()

@@ -1,7 +1,21 @@
+import re
+import sys
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from retrieval.analysis import ends_sentence
 from retrieval.corpus import load_corpus
-from retrieval.furniture import ends_story, is_notice, is_prose
+from retrieval.furniture import (
+    _ASCII_LOOKALIKES,
+    _END_OF_STORY,
+    _NOTICE,
+    _NOTICE_WORDS,
+    ends_story,
+    is_notice,
+    is_prose,
+)
 from retrieval.index import Index
 
 
@@ -46,3 +60,45 @@ def test_the_bundled_story_quotes_no_page_furniture(story) -> None:
     text = " ".join(p.quote(0, len(p.sentences) - 1) for p in map(story.index.passage, range(len(story.index))))
     for furniture in ("File Image", "Click Here", "Popular posts", "JavaScript", "playback", "Reuters", "Otti Adds"):
         assert furniture not in text
+
+
+# The fast paths above must return what the straightforward definitions return, for every text.
+
+TRICKY = list(" \t\n\xa0\u3000.!?”©abcdefghijklmnopqrstuvwxyzACKIS\u0130\u0131\u017f\u212aé’")
+NOTICE_PIECES = [*_NOTICE_WORDS, "cookies", "click here", "copyright ©", "read", "watch", "here", "popular posts"]
+
+
+@st.composite
+def texts(draw: st.DrawFn) -> str:
+    """Arbitrary text, or notice words and story headings in any case, some letters swapped for look-alikes."""
+    piece = st.one_of(st.text(), st.text(alphabet=st.sampled_from(TRICKY)), st.sampled_from(NOTICE_PIECES))
+    pieces = draw(st.lists(piece))
+    text = "".join(draw(st.sampled_from([p, p.upper(), p.title()])) for p in pieces)
+    swaps = {"i": "\u0131", "I": "\u0130", "s": "\u017f", "k": "\u212a", "K": "\u212a"}
+    chance = draw(st.randoms(use_true_random=False))
+    return "".join(swaps.get(c, c) if chance.random() < 0.1 else c for c in text)
+
+
+@given(texts())
+@settings(max_examples=1500)
+def test_is_notice_is_its_definition(text: str) -> None:
+    assert is_notice(text) == bool(_NOTICE.search(text))
+
+
+@given(texts())
+@settings(max_examples=500)
+def test_ends_story_is_its_definition(text: str) -> None:
+    assert ends_story(text) == (len(text.split()) <= 8 and bool(_END_OF_STORY.match(text.strip())))
+
+
+@given(st.lists(texts(), max_size=4))
+@settings(max_examples=500)
+def test_is_prose_is_its_definition(sentences: list[str]) -> None:
+    words = sum(len(sentence.split()) for sentence in sentences)
+    assert is_prose(sentences) == (any(ends_sentence(s) for s in sentences) or words >= 30)
+
+
+def test_only_the_look_alikes_match_notice_letters_regardless_of_case() -> None:
+    beyond_ascii = "".join(map(chr, range(0x80, sys.maxunicode + 1)))
+    matched = {c for letter in set("".join(_NOTICE_WORDS)) for c in re.findall(letter, beyond_ascii, re.IGNORECASE)}
+    assert matched == set(_ASCII_LOOKALIKES.pattern.strip("[]"))

@@ -2,6 +2,10 @@
 
 import asyncio
 import logging
+import os
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -10,6 +14,7 @@ import httpx
 import pytest
 
 import bot.live
+import bot.story
 from bot.live import LiveCorpus, following
 from bot.story import Story, open_story
 from config import Settings
@@ -311,3 +316,70 @@ async def test_questions_are_answered_from_the_old_index_until_the_new_one_is_re
     finally:
         release.set()
         await live.stop()
+
+
+async def test_an_update_is_kept_on_disk_so_that_a_restart_starts_from_it(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    following = LiveCorpus(open_story(corpus, cache, live=True), quiet=0.2, poll=0.2)
+    kept_at = following.story.kept_at
+    assert kept_at is not None and kept_at.is_file()
+    first = kept_at.stat().st_mtime_ns
+    await following.start()
+    try:
+        (corpus / "trains.txt").write_text(TRAIN, encoding="utf-8")
+        await until(lambda: "Vladivostok" in quoted_text(following.story, TRAIN_QUESTION), "not answered from")
+        await until(lambda: kept_at.stat().st_mtime_ns != first, "the updated index is not kept")
+    finally:
+        await following.stop()
+
+    def refuse(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the corpus was indexed again")
+
+    monkeypatch.setattr(bot.story, "load_corpus", refuse)
+    restarted = open_story(corpus, cache)
+    assert doc_ids(restarted) == {"ferries.txt", "trains.txt"}
+    assert "Vladivostok" in quoted_text(restarted, TRAIN_QUESTION)
+
+
+def test_an_update_killed_while_it_is_kept_leaves_the_index_kept_before(corpus: Path, tmp_path: Path) -> None:
+    """The index is written beside the kept one and renamed over it: a process killed mid-write leaves the old one."""
+    cache = tmp_path / "cache"
+    story = open_story(corpus, cache)
+    assert story.kept_at is not None
+    before = story.kept_at.read_bytes()
+    killed = subprocess.run([sys.executable, "-c", _KILLED_WHILE_KEEPING, str(corpus), str(cache), TRAIN], timeout=120)
+    assert killed.returncode == -signal.SIGKILL
+    assert story.kept_at.read_bytes() == before
+    leftovers = [path for path in cache.iterdir() if path != story.kept_at]
+    assert len(leftovers) == 1  # the half-written file, beside the kept one
+    (corpus / "trains.txt").unlink()
+    assert doc_ids(open_story(corpus, cache)) == {"ferries.txt"}  # the old index, usable
+    os.utime(leftovers[0], (1, 1))  # long untouched: the next index kept clears it away
+    (corpus / "ships.txt").write_text(FERRY, encoding="utf-8")
+    open_story(corpus, cache)
+    assert sorted(cache.iterdir()) == [story.kept_at]
+
+
+# Updates the index with the added file, and is killed halfway through writing it.
+_KILLED_WHILE_KEEPING = """
+import os, signal, sys
+from pathlib import Path
+import numpy as np
+import bot.live
+from bot.story import open_story
+from retrieval import read_file, corpus_files
+
+corpus, cache = Path(sys.argv[1]), Path(sys.argv[2])
+story = open_story(corpus, cache, live=True)  # the kept index, current
+(corpus / "trains.txt").write_text(sys.argv[3], encoding="utf-8")
+listing = corpus_files(corpus)
+story.index = story.index.updated([read_file(listing, corpus / "trains.txt")])
+def die_halfway(file, **arrays):
+    file.write(b"PK\\x03\\x04 half an archive")
+    file.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+np.savez = die_halfway
+bot.live._keep(story, story.index, bot.live.take_listing(corpus)[1])
+"""
