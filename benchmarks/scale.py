@@ -1,6 +1,6 @@
 """Build, load, per-question time and peak memory of StoryBot, rank-bm25 and bm25s, side by side.
 
-usage: python benchmarks/scale.py [--sizes 1000,10000,100000,200000] [--work DIR]
+usage: python benchmarks/scale.py [--sizes 1000,10000,100000,200000,1000000] [--work DIR]
 
 Corpora come from ../shared/eval/gen_corpus.py (synthetic passages of real English words, 20 to a
 file, with questions made of one passage's rarest words). Each system is measured in a process of
@@ -60,6 +60,34 @@ def storybot_ask(corpus: Path, work: Path) -> dict[str, float]:
     return {"load": loaded, "question": (time.perf_counter() - start) / len(questions), "peak": _peak_mb()}
 
 
+# One article of words the synthetic corpora do not use, added, then edited, then removed (issue 17).
+ARTICLE = "The quokka rode a zeppelin over the marmalade factory. Nobody in the harbour had seen one before."
+EDITED = "The quokka flew a kite over the marmalade factory. The harbour master wrote it down."
+ASKED = "What did the quokka do over the marmalade factory?"
+
+
+def storybot_update(corpus: Path, work: Path) -> dict[str, float]:
+    """An article added to the kept index, edited, then removed: each until a question is answered from the result."""
+    from retrieval import Document, answer, store
+
+    index = store.load(store.stored_path(work, corpus), store.Fingerprint(corpus))
+    answer(index, ASKED)  # the first question reads wordfreq's list
+    times = {}
+    for step, added, removed in (
+        ("add", [Document("new.txt", "New", (ARTICLE,))], []),
+        ("edit", [Document("new.txt", "New", (EDITED,))], []),
+        ("remove", [], ["new.txt"]),
+    ):
+        start = time.perf_counter()
+        index = index.updated(added, removed)
+        quotes = answer(index, ASKED).quotes
+        times[step] = time.perf_counter() - start
+        found = bool(quotes) and quotes[0].doc_id == "new.txt" and ("kite" in quotes[0].text) == (step == "edit")
+        if found != (step != "remove"):
+            sys.exit(f"after the {step}, the answer is not what the corpus now says: {quotes[:1]}")
+    return times | {"peak": _peak_mb()}
+
+
 def rank_bm25_build_and_ask(corpus: Path, work: Path) -> dict[str, float]:
     import numpy as np
     from rank_bm25 import BM25Okapi
@@ -102,7 +130,8 @@ def bm25s_ask(corpus: Path, work: Path) -> dict[str, float]:
 
 # Each measurement runs in a fresh interpreter (this file, with --measure), so that its peak memory is its own.
 MEASUREMENTS: dict[str, Callable[[Path, Path], dict[str, float]]] = {
-    f.__name__: f for f in (storybot_build, storybot_ask, rank_bm25_build_and_ask, bm25s_build, bm25s_ask)
+    f.__name__: f
+    for f in (storybot_build, storybot_ask, storybot_update, rank_bm25_build_and_ask, bm25s_build, bm25s_ask)
 }
 
 
@@ -124,7 +153,7 @@ def corpus_of(size: int, work: Path) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1000,10000,100000,200000", help="passages, comma-separated")
+    parser.add_argument("--sizes", default="1000,10000,100000,200000,1000000", help="passages, comma-separated")
     parser.add_argument("--work", type=Path, help="where corpora and indexes go (default: a temporary folder)")
     parser.add_argument("--measure", nargs=3, metavar=("NAME", "CORPUS", "WORK"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -133,8 +162,11 @@ def main() -> None:
         print(json.dumps(MEASUREMENTS[name](Path(corpus), Path(folder))))
         return
     work = args.work or Path(tempfile.mkdtemp(prefix="storybot-scale-"))
-    print("| passages | system | build (s) | load (s) | per question (ms) | peak MB, building | peak MB, serving |")
-    print("|---:|---|---:|---:|---:|---:|---:|")
+    print(
+        "| passages | system | build (s) | load (s) | per question (ms) | peak MB, building | peak MB, serving "
+        "| one article added / edited / removed, then answered (s) |"
+    )
+    print("|---:|---|---:|---:|---:|---:|---:|---|")
     for size in (int(s) for s in args.sizes.split(",")):
         corpus = corpus_of(size, work)
         folder = work / f"index-{size}"
@@ -144,6 +176,8 @@ def main() -> None:
             "bm25s": (measure("bm25s_build", corpus, folder), measure("bm25s_ask", corpus, folder)),
             "rank-bm25": (measure("rank_bm25_build_and_ask", corpus, folder), None),
         }
+        updates = measure("storybot_update", corpus, folder)
+        changes = " / ".join(f"{updates[step]:.2f}" for step in ("add", "edit", "remove"))
         for system, (build, ask) in rows.items():
             served = ask or build  # rank-bm25 keeps nothing: it serves from the process that built it
             cells = [
@@ -154,6 +188,7 @@ def main() -> None:
                 f"{served['question'] * 1000:.2f}",
                 f"{build['peak']:.0f}",
                 f"{served['peak']:.0f}",
+                changes if system == "StoryBot" else "(rebuilds)",
             ]
             print("| " + " | ".join(cells) + " |", flush=True)
 

@@ -736,13 +736,15 @@ class _Builder:
             self.texts.append(paragraph)
             self.passage_source.append(self.sources)
             self.passage_paragraph.append(number)
+            term_ids, passage_terms = self.term_ids, []
             for span, sentence_words in kept:
-                ids = [self.term_ids.setdefault(stem(word), len(self.term_ids)) for word in sentence_words]
+                ids = [term_ids.setdefault(stem(word), len(term_ids)) for word in sentence_words]
+                passage_terms += ids
                 self.sentence_spans.append(span)
                 self.sentence_terms.extend(sorted(set(ids)))
                 self.sentence_term_offsets.append(len(self.sentence_terms))
             self.passage_sentences.append(len(self.sentence_spans))
-            self.passage_terms.append(np.array([self.term_ids[stem(w)] for w in written], dtype=np.int32))
+            self.passage_terms.append(np.array(passage_terms, dtype=np.int32))
         self.sources += 1
 
     def arrays(self, documents: Sequence[Document]) -> dict[str, np.ndarray]:
