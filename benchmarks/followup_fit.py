@@ -75,9 +75,11 @@ class CountedAnswer:
 
     def __init__(self) -> None:
         self.calls = 0
+        self.last: tuple[str, Policy] | None = None  # what it was last asked: a follow-up's question made explicit
 
     def __call__(self, index: Index, question: str, policy: Policy = POLICY) -> Answer:
         self.calls += 1
+        self.last = question, policy
         return answer(index, question, policy)
 
 
@@ -108,6 +110,7 @@ class Tally:
     alone_ms: list[float] = field(default_factory=list)  # ...and the same question asked alone
     alone_searched: list[bool] = field(default_factory=list)  # ...which, alone, found something
     followup_calls: list[int] = field(default_factory=list)  # ...and the answer() calls reading it took
+    explicit_ms: list[float] = field(default_factory=list)  # ...and the question made explicit, asked alone
     misses: list[str] = field(default_factory=list)
 
     def line(self, name: str) -> str:
@@ -132,8 +135,8 @@ def timed(call: Callable[[], tuple[Answer, str | None]], rounds: int) -> tuple[A
     return result, understood, best
 
 
-def _alone(index: Index, question: str) -> tuple[Answer, None]:
-    return answer(index, question), None
+def _alone(index: Index, question: str, policy: Policy = POLICY) -> tuple[Answer, None]:
+    return answer(index, question, policy), None
 
 
 def run(
@@ -149,9 +152,11 @@ def run(
             result, understood, took = timed(in_context, rounds)
             calls = COUNTED.calls // rounds
             tally.calls.append(calls)
+            explicit = COUNTED.last
             alone, _, took_alone = timed(partial(_alone, index, turn.q), rounds)
             history.append(Turn.of(understood or result.question, result))
-            if understood is not None:
+            if understood is not None and explicit is not None:
+                tally.explicit_ms.append(timed(partial(_alone, index, explicit[0], explicit[1]), rounds)[2])
                 tally.followup_ms.append(took)
                 tally.alone_ms.append(took_alone)
                 tally.alone_searched.append(alone.outcome is not Outcome.DECLINED)
@@ -413,6 +418,8 @@ def measure() -> None:
     searched = [flag for tally in tallies.values() for flag in tally.alone_searched]
     ratios = [f / a for f, a in zip(both, alone, strict=True)]
     fair = [r for r, s in zip(ratios, searched, strict=True) if s]
+    made_explicit = [ms for tally in tallies.values() for ms in tally.explicit_ms]
+    explicit = [f / e for f, e in zip(both, made_explicit, strict=True)]
     calls = sorted({c for tally in tallies.values() for c in tally.followup_calls})
     print(
         f"cost: {len(both)} turns read in context, answer() calls each: {' or '.join(map(str, calls))} "
@@ -420,7 +427,9 @@ def measure() -> None:
         f"the same questions alone {statistics.median(alone):.2f} ms median. In context / alone, turn by turn: "
         f"median {statistics.median(ratios):.2f}x, 90th percentile {_tenth(ratios):.2f}x; leaving out the "
         f'{len(ratios) - len(fair)} that alone found nothing and declined at once (a bare "why?", or words it lacks): '
-        f"median {statistics.median(fair):.2f}x, 90th percentile {_tenth(fair):.2f}x, most {max(fair):.2f}x"
+        f"median {statistics.median(fair):.2f}x, 90th percentile {_tenth(fair):.2f}x, most {max(fair):.2f}x. "
+        f"Against the question made explicit (what the follow-up is read as) asked alone: median "
+        f"{statistics.median(explicit):.2f}x, 90th percentile {_tenth(explicit):.2f}x, most {max(explicit):.2f}x"
     )
 
 

@@ -307,6 +307,7 @@ def _updated(index: Index, added: list[Document], removed: set[str]) -> Index:
     """The successor index, made ready to serve (in a thread) before any question meets it."""
     updated = index.updated(added, removed)
     updated.searches_by_meaning  # noqa: B018 -- embeds every sentence of a story now, not in a question's time
+    updated.sources  # noqa: B018 -- and lists an archive's documents here, not on the event loop
     return updated
 
 

@@ -81,7 +81,7 @@ def _escaped(char: str) -> str:
     return repr(char)[1:-1]
 
 
-def open_regular(path: Path) -> BinaryIO:
+def open_regular(path: Path | str) -> BinaryIO:
     """The regular file at path (links followed), open for reading; raises NotRegularFile without opening anything
     else, OSError when it cannot be opened. O_NONBLOCK: should a FIFO take the file's place after the check, the open
     still returns at once, and the second check refuses it."""

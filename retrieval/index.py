@@ -332,14 +332,6 @@ class Index:
             for segment, documents in zip(self.segments, self.live, strict=True)
         ]
         self._current_passages = current
-        self._where: dict[str, tuple[int, int]] = {}
-        sources = []
-        for number, (segment, documents) in enumerate(zip(self.segments, self.live, strict=True)):
-            for document in range(segment.documents) if documents is None else np.flatnonzero(documents).tolist():
-                doc_id = segment.doc_ids[document]
-                self._where[doc_id] = (number, document)
-                sources.append(Source(doc_id, segment.titles[document]))
-        self.sources = tuple(sources)
         pairs = list(zip(self.segments, current, strict=True))
         self._size = sum(len(s) if c is None else int(c.sum()) for s, c in pairs)
         total_length = sum(int(s.lengths.sum() if c is None else s.lengths[c].sum()) for s, c in pairs)
@@ -352,6 +344,21 @@ class Index:
         # Lucene's smoothed idf: always positive, and largest for a term the corpus lacks.
         self._idf = np.log(1 + (self._size - self._frequency + 0.5) / (self._frequency + 0.5))
         self._unseen_idf = math.log(1 + (self._size + 0.5) / 0.5)
+
+    @cached_property
+    def _where(self) -> dict[str, tuple[int, int]]:
+        """Each current document's segment and place there, by doc_id. Made when first needed: an archive's fifty
+        thousand names take a fifth of a second, which a one-question `ask` need not spend."""
+        return {
+            segment.doc_ids[document]: (number, document)
+            for number, (segment, documents) in enumerate(zip(self.segments, self.live, strict=True))
+            for document in (range(segment.documents) if documents is None else np.flatnonzero(documents).tolist())
+        }
+
+    @cached_property
+    def sources(self) -> tuple[Source, ...]:
+        """The current documents, in the order of their segments."""
+        return tuple(Source(doc_id, self.segments[n].titles[d]) for doc_id, (n, d) in self._where.items())
 
     def _document_frequency(self) -> np.ndarray:
         count = len(self.vocabulary)

@@ -20,7 +20,7 @@ import time
 import weakref
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property
 from importlib.metadata import version
@@ -116,11 +116,11 @@ class Fingerprint:
 
     @cached_property
     def listing(self) -> str:
-        return self._digest(lambda status, file: _size_and_time(status))
+        return self._digest(_attempt(_size_and_time, status, file) for _, file, status in self._statuses)
 
     @cached_property
     def content(self) -> str:
-        return self._digest(lambda status, file: _content(file))
+        return self._digest(_attempt(_content, status, file) for _, file, status in self._statuses)
 
     @cached_property
     def index_limit(self) -> int:
@@ -148,10 +148,10 @@ class Fingerprint:
         # Names cut from the path as text: pathlib's relative_to costs more than the stat, at 50,000 files.
         return [(os.fsencode(path.removeprefix(root)), path, _status(path)) for path in listing.paths]
 
-    def _digest(self, read: Callable[[os.stat_result, str], bytes]) -> str:
+    def _digest(self, taken: Iterable[bytes | OSError]) -> str:
+        """One digest of what was taken of each file (in the order of _statuses), or why nothing could be."""
         digest = hashlib.blake2b(_analyzer(), digest_size=20)
-        for name, file, status in self._statuses:
-            data = _attempt(read, status, file)
+        for (name, _, _), data in zip(self._statuses, taken, strict=True):
             if isinstance(data, OSError):
                 digest.update(b"\0" + name + f"\0!{type(data).__name__} {data.errno} {data.strerror}\0".encode())
             else:
@@ -161,7 +161,7 @@ class Fingerprint:
 
 
 def _attempt(
-    read: Callable[[os.stat_result, str], bytes], status: os.stat_result | OSError, file: str
+    read: Callable[[os.stat_result, str], bytes | OSError], status: os.stat_result | OSError, file: str
 ) -> bytes | OSError:
     """What read() gives for a file, or why it gives nothing."""
     if isinstance(status, OSError):
@@ -179,12 +179,12 @@ def _status(file: str) -> os.stat_result | OSError:
         return error
 
 
-def _size_and_time(status: os.stat_result) -> bytes:
+def _size_and_time(status: os.stat_result, file: str) -> bytes:
     return f"{stat.S_IFMT(status.st_mode)} {status.st_size} {status.st_mtime_ns}".encode()
 
 
-def _content(file: str) -> bytes:
-    with open_regular(Path(file)) as opened:
+def _content(status: os.stat_result, file: str) -> bytes:
+    with open_regular(file) as opened:
         return opened.read()
 
 
