@@ -471,34 +471,24 @@ def genuine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[
     return story_folder, folder / "cache", stored_arrays(stored_path(folder / "cache", story_folder))
 
 
+@pytest.mark.parametrize("in_file", [False, True], ids=["read", "left in its file"])
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=st.sampled_from(INTEGER_ARRAYS), at=st.integers(0, 10_000), value=st.integers(-3, 400))
 def test_any_one_value_changed_is_refused_or_harmless(
-    genuine: tuple[Path, Path, dict[str, np.ndarray]], name: str, at: int, value: int
+    genuine: tuple[Path, Path, dict[str, np.ndarray]], in_file: bool, name: str, at: int, value: int
 ) -> None:
+    """Either a warning and a rebuild, or an index that still works, never a crash. A value can change into another
+    that fits (a sentence ending a character early): no check can tell, and the quote is then another. An archive's
+    index, its texts and postings left in its file, is checked only as far as its passages: the rest is guarded where
+    used, so that damage there too makes a wrong quote (the price of a quick start), not a crash."""
     corpus, cache, arrays = genuine
     arrays = dict(arrays)
     target = arrays[name].copy()
     target.reshape(-1)[at % target.size] = value % 256 if target.dtype == np.uint8 else value
     arrays[name] = target
     write_arrays(stored_path(cache, corpus), arrays)
-    exercise(open_story(corpus, cache))  # either a warning and a rebuild, or an index that still works
-
-
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(name=st.sampled_from(INTEGER_ARRAYS), at=st.integers(0, 10_000), value=st.integers(-3, 400))
-def test_any_one_value_changed_in_an_index_left_in_its_file_is_refused_or_harmless(
-    genuine: tuple[Path, Path, dict[str, np.ndarray]], name: str, at: int, value: int
-) -> None:
-    """An archive's index is read from its file and checked as far as its passages; the rest is guarded where used."""
-    corpus, cache, arrays = genuine
-    arrays = dict(arrays)
-    target = arrays[name].copy()
-    target.reshape(-1)[at % target.size] = value % 256 if target.dtype == np.uint8 else value
-    arrays[name] = target
-    write_arrays(stored_path(cache, corpus), arrays)
-    with mock.patch.object(retrieval.store, "_ON_DISK_FROM", 0):
-        exercise(open_story(corpus, cache), intact=False)  # a wrong quote is the price of a quick start, not a crash
+    with mock.patch.object(retrieval.store, "_ON_DISK_FROM", 0 if in_file else retrieval.store._ON_DISK_FROM):
+        exercise(open_story(corpus, cache), intact=False)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
