@@ -24,6 +24,9 @@ RUN pip install --no-deps . && pip check && rm -rf /app/*
 
 USER storybot
 WORKDIR /home/storybot
+# The bundled story's index, built now and kept in the image: a container answers from its first second. For an
+# archive mounted at run time, run `storybot index` once against the same STORYBOT_CORPUS and STORYBOT_CACHE_DIR.
+RUN storybot index
 # Webhook mode listens here when STORYBOT_WEBHOOK_URL is set; polling needs no port.
 EXPOSE 8443
 # Alive: a storybot process runs; in webhook mode, also STORYBOT_WEBHOOK_PORT accepts a connection.
