@@ -280,7 +280,7 @@ class _Walk:
         self.skipped: list[tuple[str, str]] = []  # (path, why)
         self.read: set[tuple[int, int]] = set()
         self.folders: list[str] = []  # a stack, to be read now
-        self.links: list[tuple[list[str], str]] = []  # a heap, to be followed when no folder is left
+        self.links: list[tuple[str, str]] = []  # a heap, to be followed when no folder is left
 
     def run(self) -> CorpusFiles:
         try:
