@@ -6,6 +6,7 @@ and without torch. The model is loaded once, from the installed package, with do
 nothing here ever reaches a model hub.
 """
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from functools import cache
@@ -47,21 +48,24 @@ def embedder() -> Embed:
 
 
 class SentenceVectors:
-    """The vectors of an index's sentences, embedded when first needed and kept in a bounded LRU."""
+    """The vectors of an index's sentences, embedded when first needed and kept in a bounded LRU. Shared by the
+    indexes a live corpus's updates make, so used from the thread that prepares an update too: one caller at a time."""
 
     def __init__(self, embed: Embed, limit: int = CACHED_VECTORS) -> None:
         self._embed, self._limit = embed, limit
         self._vectors: OrderedDict[Hashable, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
     def get(self, keys: Sequence[K], texts: Callable[[K], str]) -> np.ndarray:
         """One row per key, in order; texts(key) gives what to embed for a key not seen before."""
-        missing = [key for key in dict.fromkeys(keys) if key not in self._vectors]
-        if missing:
-            for key, vector in zip(missing, self._embed([texts(key) for key in missing]), strict=True):
-                self._vectors[key] = vector
-        rows = np.stack([self._vectors[key] for key in keys]) if keys else np.zeros((0, 1), dtype=np.float32)
-        for key in keys:
-            self._vectors.move_to_end(key)
-        while len(self._vectors) > self._limit:
-            self._vectors.popitem(last=False)
-        return rows
+        with self._lock:
+            missing = [key for key in dict.fromkeys(keys) if key not in self._vectors]
+            if missing:
+                for key, vector in zip(missing, self._embed([texts(key) for key in missing]), strict=True):
+                    self._vectors[key] = vector
+            rows = np.stack([self._vectors[key] for key in keys]) if keys else np.zeros((0, 1), dtype=np.float32)
+            for key in keys:
+                self._vectors.move_to_end(key)
+            while len(self._vectors) > self._limit:
+                self._vectors.popitem(last=False)
+            return rows
