@@ -408,16 +408,6 @@ class Index:
             raise CorpusError("no story text to quote would be left")
         return index
 
-    def compacted(self) -> "Index":
-        """The same current documents in one segment, the documents marked gone left out: what is kept on disk."""
-        if len(self.segments) == 1 and self.live[0] is None:
-            return self
-        parts = [
-            (segment, np.ones(segment.documents, dtype=bool) if documents is None else documents)
-            for segment, documents in zip(self.segments, self.live, strict=True)
-        ]
-        return Index(self.vocabulary, [Segment.merged(parts, len(self.vocabulary))], None, self.warnings)
-
     def arrays(self) -> dict[str, np.ndarray]:
         """Everything the index is made of, by name ("terms_buffer", "s0_texts_buffer", "s0_live"): what store.py
         keeps, and from_arrays() takes back."""
