@@ -120,7 +120,7 @@ def test_an_updated_index_is_kept_and_loaded_as_it_is(tmp_path: Path, monkeypatc
         assert [(p.source.doc_id, p.paragraph, s) for p, s in loaded.top_passages(query, 50)] == expected
 
 
-def test_a_mapped_index_answers_as_the_one_it_was_saved_from(tmp_path: Path, monkeypatch) -> None:
+def test_an_index_left_in_its_file_answers_as_the_one_it_was_saved_from(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(retrieval.store, "_ON_DISK_FROM", 0)  # texts and postings left in the file, as an archive's are
     rng = random.Random(9)
     index = Index.build(Corpus(tuple(document(rng, f"d{n}") for n in range(5)))).updated([], ["d3"])
