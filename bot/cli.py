@@ -12,7 +12,6 @@ from typing import NoReturn
 
 from bot.console import run_console
 from bot.conversation import Channel, Conversation, Reply
-from bot.live import LiveCorpus, following
 from bot.logs import configure_logging
 from bot.render_text import render
 from bot.story import BUNDLED_STORY, Story, kept_index, open_story
@@ -98,6 +97,8 @@ def as_json(reply: Reply) -> str:
 def _console(story: Story, settings: Settings, args: argparse.Namespace) -> int:
     if not settings.watch_corpus:
         return run_console(story)
+    from bot.live import LiveCorpus, following  # asyncio and the watcher: for the channels that serve, not `ask`
+
     with following(LiveCorpus(story)):
         return run_console(story)
 

@@ -26,7 +26,7 @@ from functools import cache, cached_property
 from importlib.metadata import version
 from pathlib import Path
 from tempfile import mkstemp
-from typing import IO, cast
+from typing import IO, Literal, cast
 
 import numpy as np
 from numpy.lib import format as npy
@@ -259,25 +259,29 @@ def _text(array: np.ndarray) -> str:
 
 
 def _array(archive: zipfile.ZipFile, info: zipfile.ZipInfo, file: IO[bytes] | None = None) -> np.ndarray:
-    """One member, its header checked against its size before numpy allocates what the header asks for. A large one
-    that questions read only a little of, stored uncompressed (as save() stores them), stays in the file."""
+    """One member, its header checked against its size before anything is allocated. A large one stored uncompressed
+    (as save() stores them) is read straight from the file, past zipfile's CRC (a large index is checked as far as its
+    passages: see _check); of those, the ones questions read only a little of stay in the file."""
     with archive.open(info) as member:
         header = _HEADER_READERS.get(npy.read_magic(member))
         if header is None:
             raise ValueError(f"{info.filename} is in an unknown format")
-        shape, _, dtype = header(member)
+        shape, fortran, dtype = header(member)
         declared = math.prod(shape) * dtype.itemsize
         _require(not dtype.hasobject, f"{info.filename} holds Python objects")
         _require(declared == info.file_size - member.tell(), f"{info.filename} does not hold what its header says")
-        header_size = member.tell()
-    name = info.filename.removesuffix(".npy").split("_", 1)[-1]
-    if file is not None and name in _ON_DISK and declared >= _ON_DISK_FROM and info.compress_type == zipfile.ZIP_STORED:
-        start = _data_start(file, info) + header_size
-        _require(len(shape) == 1 and start + declared <= os.fstat(file.fileno()).st_size, f"{info.filename} is cut")
+        order: Literal["F", "C"] = "F" if fortran else "C"
+        if file is None or declared < _ON_DISK_FROM or info.compress_type != zipfile.ZIP_STORED:
+            data = bytearray(member.read())  # to its end, where zipfile checks the CRC
+            _require(len(data) == declared, f"{info.filename} is cut")
+            read: np.ndarray = np.frombuffer(data, dtype=dtype).reshape(shape, order=order)
+            return read
+        start = _data_start(file, info) + member.tell()
+    _require(start + declared <= os.fstat(file.fileno()).st_size, f"{info.filename} is cut")
+    if info.filename.removesuffix(".npy").split("_", 1)[-1] in _ON_DISK and len(shape) == 1:
         return cast(np.ndarray, FileArray(file, start, dtype, shape[0]))  # reads as a 1-D array does: see FileArray
-    with archive.open(info) as member:
-        array: np.ndarray = npy.read_array(member, allow_pickle=False)
-    return array
+    whole: np.ndarray = np.frombuffer(os.pread(file.fileno(), declared, start), dtype=dtype).reshape(shape, order=order)
+    return whole
 
 
 class FileArray:
