@@ -54,7 +54,8 @@ class Asked:
     questions: str  # the question file it came from
     text: str
     kind: str  # own, elsewhere (another story's), related, offtopic
-    coverage: dict[float, float]  # by specificity power
+    coverage: float
+    specific: dict[float, float]  # coverage with each word weighed by its specificity too, by specificity power
     similarity: float
     kind_missing: dict[tuple[float, float, float], bool]  # by ranking: no quote gives the kind of answer asked for
     hit: dict[tuple[float, float, float], bool]  # by ranking: a quote holds the answer
@@ -72,11 +73,13 @@ def asked(name: str, source: str, index: Index, questions: list[tuple[str, Quest
             kind_missing[ranking] = result.kind_missing
             hit[ranking] = bool(found) and (all(found) if question.all_answers else any(found))
             first[ranking] = bool(quotes) and any(holds(quotes[0], gold) for gold in question.answers)
-        coverage = {
-            power: answer(index, question.text, replace(_NEVER, specificity_power=power)).coverage
+        specific = {
+            power: answer(index, question.text, replace(_NEVER, specificity_power=power)).specific_coverage
             for power in SPECIFICITY_POWERS
         }
-        yield Asked(name, source, question.text, kind, coverage, result.similarity, kind_missing, hit, first)
+        yield Asked(
+            name, source, question.text, kind, result.coverage, specific, result.similarity, kind_missing, hit, first
+        )
 
 
 def squad_stories(folder: Path) -> Iterator[Asked]:
@@ -138,55 +141,57 @@ def fit(rows: list[Asked]) -> Policy:
     # Of the rankings as good as the best within noise, the one that leans least on the new signals.
     tied = [k for k in RANKINGS if found[k] >= max(found.values()) - RANKING_TIE]
     ranking = min(tied, key=lambda k: (k[1], k[2], k[0]))  # meaning weight, kind bonus, paragraph weight
-    # Of the rest, the one that declines fewest of the questions it could answer (the decline threshold must stay
-    # above every off-topic question), then answers the most with confidence.
-    best: tuple[tuple[float, float], Policy] | None = None
-    for power in SPECIFICITY_POWERS:
-        for similarity_weight in SIMILARITY_WEIGHTS:
-            for penalty in KIND_MISSING_PENALTIES:
-                policy = Policy(
-                    meaning_weight=ranking[1],
-                    passage_weight=ranking[0],
-                    kind_bonus=ranking[2],
-                    similarity_weight=similarity_weight,
-                    kind_missing_penalty=penalty,
-                    specificity_power=power,
-                )
-                policy = _thresholds(rows, policy)
-                kept = _per_set(own, functools.partial(_kept, policy=policy))
-                confident = _per_set(own, functools.partial(_confident, policy=policy))
-                if best is None or (kept, confident) > best[0]:
-                    best = ((kept, confident), policy)
-    assert best is not None
-    return best[1]
+    ranked = Policy(meaning_weight=ranking[1], passage_weight=ranking[0], kind_bonus=ranking[2])
+    # Whether the story is related at all: the weighing that declines fewest of the questions it could answer, the
+    # threshold staying above every off-topic question. Then, apart, whether the quotes answer: the weighing that
+    # answers most with confidence, the threshold keeping the targets of unanswerable questions from it.
+    declining = [
+        _decline_threshold(rows, replace(ranked, specificity_power=power, decline_similarity_weight=weight))
+        for power in SPECIFICITY_POWERS
+        for weight in SIMILARITY_WEIGHTS
+    ]
+    kept = [_per_set(own, functools.partial(_kept, policy=policy)) for policy in declining]
+    declines = declining[kept.index(max(kept))]
+    answering = [
+        _answer_threshold(rows, replace(declines, similarity_weight=weight, kind_missing_penalty=penalty))
+        for weight in SIMILARITY_WEIGHTS
+        for penalty in KIND_MISSING_PENALTIES
+    ]
+    confident = [_per_set(own, functools.partial(_confident, policy=policy)) for policy in answering]
+    return answering[confident.index(max(confident))]
 
 
 def _relatedness(row: Asked, policy: Policy) -> float:
-    """As retrieval.answer weighs it; the decline threshold sees it before the kind of answer is looked for."""
+    """As retrieval.answer weighs it to tell whether the quotes answer."""
     penalty = policy.kind_missing_penalty if row.kind_missing[_ranking(policy)] else 0.0
-    return _before_penalty(row, policy) - penalty
+    return row.coverage + policy.similarity_weight * row.similarity - penalty
 
 
-def _before_penalty(row: Asked, policy: Policy) -> float:
-    return row.coverage[policy.specificity_power] + policy.similarity_weight * row.similarity
+def _related_at_all(row: Asked, policy: Policy) -> float:
+    """As retrieval.answer weighs it to tell whether the story is related at all."""
+    return row.specific[policy.specificity_power] + policy.decline_similarity_weight * row.similarity
 
 
-def _thresholds(rows: list[Asked], policy: Policy) -> Policy:
-    """The lowest confident threshold that keeps the target of unanswerable questions from confidence, and
-    the decline threshold below which every off-topic question and half of the other stories' ones fall."""
+def _answer_threshold(rows: list[Asked], policy: Policy) -> Policy:
+    """The lowest confident threshold that keeps the target of each kind of unanswerable question from confidence."""
     answer_at = max(
         float(np.quantile([_relatedness(r, policy) for r in rows if r.kind == kind], target)) + 1e-6
         for kind, target in NOT_CONFIDENT_TARGETS.items()
         if any(r.kind == kind for r in rows)
     )
-    elsewhere = [_before_penalty(r, policy) for r in rows if r.kind == "elsewhere"]
-    off_topic = [_before_penalty(r, policy) for r in rows if r.kind == "offtopic"]
+    return replace(policy, answer_at=round(answer_at, 3))
+
+
+def _decline_threshold(rows: list[Asked], policy: Policy) -> Policy:
+    """The decline threshold below which every off-topic question and a quarter of the other stories' ones fall."""
+    elsewhere = [_related_at_all(r, policy) for r in rows if r.kind == "elsewhere"]
+    off_topic = [_related_at_all(r, policy) for r in rows if r.kind == "offtopic"]
     closest_at = max(float(np.quantile(elsewhere, DECLINE_TARGET)), max(off_topic, default=0.0) + DECLINE_MARGIN)
-    return replace(policy, answer_at=round(answer_at, 3), closest_at=round(min(closest_at, answer_at), 3))
+    return replace(policy, closest_at=round(closest_at, 3))
 
 
 def outcome(row: Asked, policy: Policy) -> Outcome:
-    if _before_penalty(row, policy) < policy.closest_at:
+    if _related_at_all(row, policy) < policy.closest_at:
         return Outcome.DECLINED
     return Outcome.ANSWERED if _relatedness(row, policy) >= policy.answer_at else Outcome.CLOSEST
 

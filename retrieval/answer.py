@@ -46,11 +46,14 @@ class Policy:
     meaning_weight: float = 0.5  # in ranking: a sentence's cosine with the question beside its share of the words
     passage_weight: float = 0.0  # in ranking: its paragraph's BM25 score, as a share of the best one
     kind_bonus: float = 1.0  # in ranking: for giving the kind of answer asked for, in average question terms
-    similarity_weight: float = 3.0  # in relatedness: the best cosine beside the best coverage
-    specificity_power: float = 1.0  # in coverage: a word weighs its English surprisal² times its specificity to this
-    answer_at: float = 1.761  # relatedness from which the quotes answer with confidence
-    closest_at: float = 0.863  # relatedness below which nothing in the story is related
-    kind_missing_penalty: float = 0.2  # taken from relatedness when no quote gives the kind of answer asked for
+    similarity_weight: float = 1.5  # in relatedness: the best cosine beside the best coverage
+    answer_at: float = 1.166  # relatedness from which the quotes answer with confidence
+    kind_missing_penalty: float = 0.3  # taken from relatedness when no quote gives the kind of answer asked for
+    # Whether the story is related at all is told apart from whether its quotes answer: there a word weighs its
+    # English surprisal² times its specificity in the story to this power, so that the story's setting counts little.
+    specificity_power: float = 0.5
+    decline_similarity_weight: float = 4.0  # in relatedness at all: the best cosine beside that coverage
+    closest_at: float = 1.152  # relatedness at all below which nothing in the story is related
     lead_up_weight: float = 0.5  # of a word in what leads up to the question ("for my essay - what ...")
 
 
@@ -89,6 +92,7 @@ class Answer:
     terms: tuple[str, ...] = field(default=())  # the question's terms, as matched against the story
     coverage: float = 0.0  # the most of the question's weight one passage holds
     similarity: float = 0.0  # the best cosine of the question with a candidate sentence
+    specific_coverage: float = 0.0  # the same, each word weighed by its specificity too: what declining looks at
     kind_missing: bool = False  # the question asks for a kind of answer ("how fast") no quote gives
     problem: Problem | None = None
 
@@ -109,6 +113,7 @@ class _Candidate:
     terms: frozenset[str]
     score: float
     coverage: float
+    specific_coverage: float
     similarity: float
     gives_kind: bool
 
@@ -119,27 +124,30 @@ def answer(index: Index, question: str, policy: Policy = POLICY) -> Answer:
     if len(question) > MAX_QUESTION_CHARS:
         return Answer(question[:MAX_QUESTION_CHARS], Outcome.DECLINED, problem=Problem.TOO_LONG)
     groups: dict[_Group, float] = {}
+    specific: dict[_Group, float] = {}
     leading = {word.text for word in question_words(lead_up(question))}
     for word in question_words(question):
         # Other names are spelt right: their own stems.
         group = frozenset({(index.term_for(word.text),), *(tuple(map(stem, other)) for other in word.also)})
         weight = surprisal(word.text) ** 2 * (policy.lead_up_weight if word.text in leading else 1.0)
-        weight *= specificity(index, group) ** policy.specificity_power
         groups[group] = max(groups.get(group, 0.0), weight)
+        specific[group] = groups[group] * specificity(index, group) ** policy.specificity_power
     terms = tuple(dict.fromkeys(term for group in groups for reading in sorted(group) for term in reading))
     if not terms:
         return Answer(question, Outcome.DECLINED, problem=Problem.NO_QUESTION)
     cues = answer_cues(question)
-    candidates = _candidates(index, question, groups, cues, policy)
+    candidates = _candidates(index, question, groups, specific, cues, policy)
     if not candidates:
         return Answer(question, Outcome.DECLINED, terms=terms)
     coverage = max(c.coverage for c in candidates)
+    held = max(c.specific_coverage for c in candidates)
     similarity = max(c.similarity for c in candidates)
-    relatedness = coverage + policy.similarity_weight * similarity
-    if relatedness < policy.closest_at:
-        return Answer(question, Outcome.DECLINED, terms=terms, coverage=coverage, similarity=similarity)
+    if held + policy.decline_similarity_weight * similarity < policy.closest_at:
+        return Answer(question, Outcome.DECLINED, terms=terms, coverage=coverage, similarity=similarity,
+                      specific_coverage=held)  # fmt: skip
     chosen = _select(candidates, MIN_RELATIVE_SCORE)
     kind_missing = bool(cues) and not any(c.gives_kind for c in chosen)
+    relatedness = coverage + policy.similarity_weight * similarity
     relatedness -= policy.kind_missing_penalty if kind_missing else 0.0
     outcome = Outcome.ANSWERED if relatedness >= policy.answer_at else Outcome.CLOSEST
     if outcome is Outcome.CLOSEST:  # unsure which sentence answers: the nearest few, whatever their scores
@@ -156,7 +164,7 @@ def answer(index: Index, question: str, policy: Policy = POLICY) -> Answer:
         )
         for c in chosen
     )
-    return Answer(question, outcome, quotes, terms, coverage, similarity, kind_missing)
+    return Answer(question, outcome, quotes, terms, coverage, similarity, held, kind_missing)
 
 
 def specificity(index: Index, group: _Group) -> float:
@@ -177,18 +185,25 @@ def specificity(index: Index, group: _Group) -> float:
 
 
 def _candidates(
-    index: Index, question: str, groups: dict[_Group, float], cues: list[re.Pattern[str]], policy: Policy
+    index: Index,
+    question: str,
+    groups: dict[_Group, float],
+    specific: dict[_Group, float],
+    cues: list[re.Pattern[str]],
+    policy: Policy,
 ) -> list[_Candidate]:
     """Every sentence of the passages BM25 ranks best, scored by the question's words it holds and by how
     close it is in meaning, best first.
 
     `groups` says how much each word of the question tells; the share of it a passage holds is its coverage.
+    `specific` says it again with each word weighed by its specificity in the story too.
     """
     terms = sorted({term for group in groups for reading in group for term in reading})
     idf = {group: max(sum(map(index.idf, reading)) / len(reading) for reading in group) for group in groups}
     question_idf = sum(idf.values())
-    total_weight = sum(groups.values())
+    total_weight, total_specific = sum(groups.values()), sum(specific.values())
     kind_weight = ANSWER_KIND_WEIGHT * total_weight / len(groups)
+    kind_specific = ANSWER_KIND_WEIGHT * total_specific / len(groups)
     question_vector = index.embed(without_filler(question))
     passages = index.top_passages(terms, CANDIDATE_PASSAGES)
     found = {passage.number for passage, _ in passages}
@@ -198,7 +213,8 @@ def _candidates(
     searches_by_meaning = index.searches_by_meaning
     lexical = []
     for passage, passage_score in passages:
-        held = sum(weight for group, weight in groups.items() if _holds(passage.terms, group))
+        holds = [group for group in groups if _holds(passage.terms, group)]
+        held, held_specific = sum(groups[group] for group in holds), sum(specific[group] for group in holds)
         for position, sentence in enumerate(passage.sentences):
             if not searches_by_meaning and sentence.terms.isdisjoint(terms):
                 continue  # an archive: meaning only reranks what the words found
@@ -211,9 +227,12 @@ def _candidates(
                 + policy.passage_weight * passage_score / best_passage
                 + (policy.kind_bonus / len(groups) if gives_kind else 0.0)
             )
-            extra = kind_weight if gives_kind else 0.0
+            extra, extra_specific = (kind_weight, kind_specific) if gives_kind else (0.0, 0.0)
             coverage = (held + extra) / (total_weight + extra)
-            lexical.append(_Candidate(passage, first, position, quoted, score, coverage, 0.0, gives_kind))
+            specific_coverage = (held_specific + extra_specific) / ((total_specific + extra_specific) or 1.0)
+            lexical.append(
+                _Candidate(passage, first, position, quoted, score, coverage, specific_coverage, 0.0, gives_kind)
+            )
     if not searches_by_meaning:
         lexical = sorted(lexical, key=lambda c: -c.score)[:MEANING_RERANKED]
     cosines = index.cosines(question_vector, [(c.passage, c.last) for c in lexical])
