@@ -130,7 +130,7 @@ class Strings:
         return len(self.offsets) - 1
 
     def __getitem__(self, i: int) -> str:
-        # Checked UTF-8 when read from disk, but not in an archive's mapped index (see store.py): damage shows as �.
+        # Checked UTF-8 on reading, but not in an archive's index left in its file (store.py): damage shows as �.
         return self.buffer[self.offsets[i] : self.offsets[i + 1]].tobytes().decode(errors="replace")
 
     def __iter__(self) -> Iterator[str]:
@@ -236,7 +236,7 @@ class Segment:
             np.repeat(np.arange(len(passages)), np.diff(self.passage_sentences)[passages]),
             self.sentence_term_offsets[sentences + 1] - first,
         )
-        known = (terms >= 0) & (terms < term_count)  # unless damaged: a mapped index's terms (see store.py)
+        known = (terms >= 0) & (terms < term_count)  # unless damaged where a large kept index is not checked (store.py)
         pairs = np.unique(owners[known] * term_count + terms[known].astype(np.int64))
         return np.bincount(pairs % term_count, minlength=term_count) if term_count else np.zeros(0, np.int64)
 
@@ -367,7 +367,7 @@ class Index:
             frequency += segment.postings.frequency(count)
             if documents is not None and not documents.all():
                 frequency -= segment.frequency(segment.passages_of(np.flatnonzero(~documents)), count)
-        return np.clip(frequency, 0, self._size)  # as it is, unless a mapped index is damaged (see store.py)
+        return np.clip(frequency, 0, self._size)  # as it is, unless a large kept index is damaged (see store.py)
 
     @classmethod
     def build(cls, corpus: Corpus, progress: Progress | None = None) -> "Index":
