@@ -169,21 +169,8 @@ class Vocabulary:
         return np.array([self.ids[term] for term in terms], dtype=np.int64)
 
 
-# The arrays of one segment, by name; store.py keeps them as they are.
+# The strings of one segment (each a buffer and its offsets); store.py holds the whole schema, with every dtype.
 SEGMENT_STRINGS = ("doc_ids", "titles", "texts", "words")
-SEGMENT_ARRAYS = (
-    "word_counts",
-    "passage_source",
-    "passage_paragraph",
-    "passage_sentences",
-    "passage_lengths",
-    "sentence_spans",
-    "sentence_term_offsets",
-    "sentence_terms",
-    "bm25_offsets",
-    "bm25_passages",
-    "bm25_counts",
-)
 
 _segment_numbers = itertools.count()
 
